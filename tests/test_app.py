@@ -1,0 +1,32 @@
+"""The app assembles, exposes stable API names, and starts without loading heavy libraries."""
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_app_builds_with_tabs_in_order_and_api_names():
+    import app
+
+    demo = app.build_app()
+    titles = [title for title, _ in app.TABS]
+    order = ["DNN", "CNN", "ResNet", "LSTM", "Word2Vec", "Transformer", "GAN", "Diffusion", "GNN", "DQN"]
+    assert titles == [t for t in order if t in titles]
+    api_names = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
+    assert {"dnn_train", "dnn_predict", "cnn_predict", "cnn_predict_image"} <= api_names
+    assert demo._queue.max_size == app.QUEUE_MAX_SIZE
+
+
+def test_readme_documents_every_public_endpoint():
+    import app
+
+    readme = (ROOT / "README.md").read_text()
+    for fn in app.build_app().fns.values():
+        if fn.api_visibility == "public":
+            assert f'api_name="/{fn.api_name}"' in readme, fn.api_name
+
+
+def test_startup_does_not_import_torch_or_matplotlib():
+    code = "import sys, app; app.build_app(); print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]
