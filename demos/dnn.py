@@ -154,7 +154,7 @@ def build() -> None:
             train_btn = gr.Button("Train", variant="primary")
         with gr.Column(scale=3):
             with gr.Row():
-                boundary = gr.Image(label="Decision boundary (background) · train ● · test ○", interactive=False,
+                boundary = gr.Image(label="Decision boundary · ● train ○ test", interactive=False,
                                     height=PLOT_SIZE + 40, scale=1)
                 curves = gr.LinePlot(x="epoch", y="value", color="series", title="Learning curves",
                                      y_title="loss / accuracy", height=PLOT_SIZE, scale=1)

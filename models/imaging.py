@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+NOT_AN_IMAGE = "That file is not an image this app can read (use PNG, JPEG or WebP)."
 MAX_SIDE = 4096          # larger images are refused (a decompression bomb is not a digit)
 WORK_SIDE = 200          # ink is analysed at this resolution at most
 INK_THRESHOLD = 0.25     # an ink map value above this counts as ink
@@ -35,7 +36,7 @@ def to_array(image) -> np.ndarray:
         except ImageInputError:
             raise
         except Exception:
-            raise ImageInputError("That file is not an image this app can read (use PNG, JPEG or WebP).") from None
+            raise ImageInputError(NOT_AN_IMAGE) from None
     if isinstance(image, Image.Image):
         image = np.asarray(image.convert("RGBA") if "A" in image.getbands() else image.convert("RGB"))
     array = np.asarray(image)

@@ -28,22 +28,22 @@ def make_dataset(name: str, n: int, noise: float, generator: torch.Generator):
         outer = torch.stack([torch.cos(t[:half]), torch.sin(t[:half])], 1)
         inner = torch.stack([1 - torch.cos(t[half:]), 0.5 - torch.sin(t[half:])], 1)
         points = (torch.cat([outer, inner]) - torch.tensor([0.5, 0.25])) * 1.1
-        scale = 0.3
+        scale = 0.15
     elif name == "circles":
         t = rand(n) * 2 * math.pi
         radius = torch.where(labels == 0, 1.3, 0.55)
         points = torch.stack([torch.cos(t), torch.sin(t)], 1) * radius[:, None]
-        scale = 0.3
+        scale = 0.15
     elif name == "xor":
         points = rand(n, 2) * 3 - 1.5
         points = points + torch.sign(points) * 0.08  # a thin gap along the axes
         labels = ((points[:, 0] > 0) ^ (points[:, 1] > 0)).long()
-        scale = 0.3
+        scale = 0.15
     elif name == "spiral":
         t = rand(n).sqrt() * 1.5 + 0.15  # radius grows along each arm
         angle = t * 2.6 * math.pi + labels * math.pi
         points = torch.stack([torch.cos(angle), torch.sin(angle)], 1) * t[:, None]
-        scale = 0.12
+        scale = 0.08
     else:
         raise ValueError(f"unknown dataset {name!r}; choose from {DATASETS}")
     points = points + torch.randn(n, 2, generator=generator) * noise * scale
@@ -72,9 +72,9 @@ class PlaygroundMLP(nn.Module):
 
 
 def train_live(model, x, y, x_test, y_test, lr: float, epochs: int, frames: int = 40):
-    """Full-batch Adam; yields (epoch, history) `frames` times, evenly spaced, the last epoch included.
+    """Full-batch Adam; yields (epoch, history) about `frames` times, evenly spaced, first and last included.
 
-    history: dict of lists epoch/loss/train_acc/test_acc.
+    history: dict of lists epoch/loss/train_acc/test_acc, one entry per frame.
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = {"epoch": [], "loss": [], "train_acc": [], "test_acc": []}
@@ -87,12 +87,12 @@ def train_live(model, x, y, x_test, y_test, lr: float, epochs: int, frames: int 
         opt.step()
         if not math.isfinite(loss.item()):
             raise FloatingPointError("the loss diverged (became NaN/inf): lower the learning rate")
-        history["epoch"].append(epoch)
-        history["loss"].append(loss.item())
-        with torch.no_grad():
-            history["train_acc"].append((logits.argmax(1) == y).float().mean().item())
-            history["test_acc"].append((model(x_test).argmax(1) == y_test).float().mean().item())
-        if epoch % every == 0 or epoch == epochs:
+        if epoch % every == 0 or epoch == epochs or epoch == 1:
+            with torch.no_grad():  # measured at the frames only: the test set costs a forward pass
+                history["epoch"].append(epoch)
+                history["loss"].append(loss.item())
+                history["train_acc"].append((logits.argmax(1) == y).float().mean().item())
+                history["test_acc"].append((model(x_test).argmax(1) == y_test).float().mean().item())
             yield epoch, history
 
 

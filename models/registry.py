@@ -12,6 +12,15 @@ MODELS = {
             "A 784-512-256-10 ReLU MLP for handwritten digits (the DNN tab)."),
     "cnn": ("models.digits", "train_cnn", "evaluate_cnn", "MNIST convolutional network",
             "Four 3x3 conv layers with batch norm and two max-pools, then two dense layers (the CNN tab)."),
+    "lstm": ("models.sentiment", "train_lstm", "evaluate_lstm", "MR sentence-sentiment LSTM",
+             "A one-layer LSTM reading a movie-review sentence word by word, embeddings initialised from "
+             "this hub's Word2Vec; positive/negative from the running max of its hidden states (the LSTM tab)."),
+    "rnn": ("models.sentiment", "train_rnn", "evaluate_rnn", "MR sentence-sentiment plain RNN",
+            "The LSTM's twin with a plain tanh RNN cell instead, trained the same way, to show what gates add "
+            "(the LSTM tab)."),
+    "word2vec": ("models.word2vec", "train", "evaluate", "Word2Vec skip-gram word vectors",
+                 "100-dimensional skip-gram (negative sampling) word vectors learned with gensim from about 4.6 M "
+                 "words of English text (the Word2Vec tab)."),
 }
 
 

@@ -13,3 +13,39 @@ from models.data import data_dir  # noqa: E402
 
 HAS_MNIST = (data_dir() / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
 needs_mnist = pytest.mark.skipif(not HAS_MNIST, reason="MNIST not in the data dir (../shared/data or $DLHUB_DATA_DIR)")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """`python app.py` started in a subprocess on a free loopback port, as a user would start it."""
+    import subprocess
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False")
+    log = open(ROOT / "test-artifacts" / "app.log", "w") if (ROOT / "test-artifacts").mkdir(exist_ok=True) is None else None
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"app.py did not start; see {log.name}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()

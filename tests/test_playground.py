@@ -21,7 +21,7 @@ def test_streams_frames_and_learns_moons():
     image, curves, status = frames[-1]
     assert image.ndim == 3 and image.shape[2] == 3
     assert set(curves["series"]) == {"training loss", "train accuracy", "test accuracy"}
-    assert curves["epoch"].max() == 300
+    assert curves["epoch"].max() == 300 and curves["epoch"].min() == 1
     assert "epoch 300/300" in status
     test_acc = float(status.split("test accuracy ")[1].split("%")[0])
     assert test_acc >= 90
@@ -44,7 +44,7 @@ def test_a_run_finishes_within_ten_seconds():
 
     start = time.monotonic()
     frames = run(dataset="spiral", layers=6, width=64, epochs=2000, points=1000, seed=2)
-    assert time.monotonic() - start < 10 and 20 <= len(frames) <= 45
+    assert time.monotonic() - start < 10 and 20 <= len(frames) <= 45  # on an idle 2-core CPU
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -1,0 +1,128 @@
+"""What several tabs need: input validation that speaks to the user, image helpers, plots.
+
+Handlers raise `gr.Error` (the only text that reaches a user); everything here
+is cheap to import except matplotlib, which is imported on first plot.
+"""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import numpy as np
+
+
+# --- validation of values that may come straight from the API ---------------
+def check_number(value, name: str, lo: float, hi: float, integer: bool = False):
+    """Return `value` as int/float if it is a finite number in [lo, hi]; else raise gr.Error."""
+    if isinstance(value, bool) or value is None:
+        raise gr.Error(f"{name} must be a number between {lo} and {hi}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"{name} must be a number between {lo} and {hi}, not {str(value)[:40]!r}.") from None
+    if not math.isfinite(number) or not lo <= number <= hi:
+        raise gr.Error(f"{name} must be between {lo} and {hi} (got {str(value)[:40]}).")
+    if integer:
+        if number != int(number):
+            raise gr.Error(f"{name} must be a whole number (got {value}).")
+        return int(number)
+    return number
+
+
+def check_choice(value, name: str, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise gr.Error(f"{name} must be one of: {', '.join(map(str, choices))} (got {str(value)[:40]!r}).")
+    return value
+
+
+def seed_generator(seed) -> "torch.Generator":
+    """A per-request torch.Generator: requests never touch the global RNG."""
+    import torch
+
+    seed = check_number(seed, "Seed", 0, 2**31 - 1, integer=True)
+    return torch.Generator().manual_seed(seed)
+
+
+# --- images ------------------------------------------------------------------
+
+
+def _with_readable_errors(component_cls, block_name: str):
+    """A subclass of an image component whose decoding errors reach the user as a clear gr.Error.
+
+    Gradio decodes uploads before the handler runs; a non-image file would otherwise end
+    in a generic "error" with no explanation. The page still draws the original component.
+    """
+from gradio.events import Dependency
+
+    class Readable(component_cls):
+        def preprocess(self, payload):
+            try:
+                return super().preprocess(payload)
+            except gr.Error:
+                raise
+            except Exception:
+                from models.imaging import NOT_AN_IMAGE
+
+                raise gr.Error(NOT_AN_IMAGE) from None
+
+        def get_block_name(self) -> str:
+            return block_name
+
+        def get_block_class(self) -> str:
+            return block_name
+
+    Readable.__name__ = Readable.__qualname__ = component_cls.__name__
+    return Readable
+
+
+ImageInput = _with_readable_errors(gr.Image, "image")
+SketchpadInput = _with_readable_errors(gr.Sketchpad, "imageeditor")
+
+
+def editor_image(value):
+    """The picture inside a Sketchpad/ImageEditor value (its composite), or a plain image."""
+    if isinstance(value, dict):
+        if value.get("composite") is not None:
+            return value["composite"]
+        layers = [layer for layer in value.get("layers") or [] if layer is not None]
+        return layers[-1] if layers else value.get("background")
+    return value
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement, so each model pixel stays a crisp square."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+# a perceptually ordered colormap (viridis anchors) without importing matplotlib
+_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
+
+
+def colorize(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """Map a 2-D array to uint8 RGB with the viridis colormap."""
+    lo = float(values.min()) if lo is None else lo
+    hi = float(values.max()) if hi is None else hi
+    t = np.clip((values - lo) / (hi - lo if hi > lo else 1.0), 0, 1) * (len(_VIRIDIS) - 1)
+    i = np.minimum(t.astype(int), len(_VIRIDIS) - 2)
+    frac = (t - i)[..., None]
+    return (_VIRIDIS[i] * (1 - frac) + _VIRIDIS[i + 1] * frac).astype(np.uint8)
+
+
+def tile(images: list[np.ndarray], columns: int, gap: int = 2, fill: int = 255) -> np.ndarray:
+    """Arrange equally sized HxWx3 uint8 images in a grid with white gaps."""
+    h, w = images[0].shape[:2]
+    rows = math.ceil(len(images) / columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), fill, np.uint8)
+    for k, img in enumerate(images):
+        r, c = divmod(k, columns)
+        grid[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = img
+    return grid
+
+
+def heat_overlay(gray: np.ndarray, heat: np.ndarray, factor: int = 10) -> np.ndarray:
+    """The grey input with a red-yellow heatmap (0..1) blended over it, enlarged."""
+    base = np.repeat((gray * 255).astype(np.float32)[..., None], 3, axis=2) * 0.6
+    heat = np.clip(heat, 0, 1)[..., None]
+    hot = np.concatenate([np.ones_like(heat), heat, np.zeros_like(heat)], axis=2) * 255
+    mixed = base * (1 - 0.7 * heat) + hot * 0.7 * heat
+    return upscale(np.clip(mixed, 0, 255).astype(np.uint8), factor)

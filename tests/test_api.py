@@ -1,0 +1,75 @@
+"""The README's gradio_client calls, against `python app.py` in a subprocess: they work, and bad input
+through the API gets a clear error while the server keeps serving."""
+import pytest
+from PIL import Image
+
+from strokes import draw_digit
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def seven_png(tmp_path_factory):
+    path = tmp_path_factory.mktemp("img") / "digit.png"
+    Image.fromarray(draw_digit(7)).save(path)
+    return str(path)
+
+
+def test_cnn_predict_sketchpad_value(client, seven_png):
+    label, seen, maps, heat = client.predict(
+        {"background": None, "layers": [], "composite": handle_file(seven_png)}, api_name="/cnn_predict")
+    assert label["label"] == "7"
+    assert len(label["confidences"]) == 3 and label["confidences"][0]["confidence"] > 0.5
+    for path in (seen, maps, heat):
+        assert Image.open(path).size[0] >= 28
+
+
+def test_cnn_predict_image(client, seven_png):
+    label = client.predict(handle_file(seven_png), api_name="/cnn_predict_image")[0]
+    assert label["label"] == "7"
+
+
+def test_dnn_predict(client, seven_png):
+    mlp, cnn, seen, units = client.predict(
+        {"background": None, "layers": [], "composite": handle_file(seven_png)}, api_name="/dnn_predict")
+    assert mlp["label"] == "7" and cnn["label"] == "7"
+
+
+def test_dnn_train_streams_to_the_final_epoch(client):
+    boundary, curves, status = client.predict("spiral", 3, 32, "relu", 0.02, 600, 300, 0.5, 0, api_name="/dnn_train")
+    assert "epoch 600/600" in status
+    assert Image.open(boundary).size == (360, 360)
+
+
+# Gradio's own component checks answer first for out-of-range sliders and unknown choices;
+# NaN cannot be sent as JSON by gradio_client (the handler's own check is unit-tested).
+@pytest.mark.parametrize("args, message", [
+    (("moons", 2, 16, "relu", 0.03, 10**9, 300, 1.0, 0), "greater than maximum value 2000"),
+    (("moons", -3, 16, "relu", 0.03, 100, 300, 1.0, 0), "less than minimum value 1"),
+    (("nebula", 2, 16, "relu", 0.03, 100, 300, 1.0, 0), "not in the list of choices"),
+    (("moons", 2, 16, "relu", 0.03, 100, 300, 1.0, -1), "less than minimum value 0"),
+    (("moons", 2, 16, "relu", 0.03, 100, 300, 1.0, None), "Seed"),
+])
+def test_bad_playground_values_get_clear_errors(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/dnn_train")
+
+
+def test_bad_images_get_clear_errors_and_server_survives(client, tmp_path, seven_png):
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(blank)
+    with pytest.raises(Exception, match="not an image"):
+        client.predict(handle_file(str(not_image)), api_name="/cnn_predict_image")
+    with pytest.raises(Exception, match="empty"):
+        client.predict(handle_file(str(blank)), api_name="/cnn_predict_image")
+    with pytest.raises(Exception, match="No image"):
+        client.predict({"background": None, "layers": [], "composite": None}, api_name="/cnn_predict")
+    assert client.predict(handle_file(seven_png), api_name="/cnn_predict_image")[0]["label"] == "7"

@@ -1,0 +1,68 @@
+"""A real browser (Debian's Chromium driven by Playwright): draw digits with the mouse, train the playground.
+
+Screenshots land in test-artifacts/. Skips where Chromium or Playwright is missing.
+"""
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
+ARTIFACTS = ROOT / "test-artifacts"
+SEVEN = [[(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]]
+ZERO = [[(0.5, 0.2), (0.33, 0.3), (0.3, 0.55), (0.38, 0.78), (0.5, 0.82), (0.64, 0.75), (0.7, 0.5), (0.64, 0.28), (0.5, 0.2)]]
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url, wait_until="networkidle")
+        yield page
+        browser.close()
+
+
+def draw(page, canvas_index: int, strokes):
+    """Mouse strokes in unit coordinates on the visible digit canvas number `canvas_index`."""
+    canvases = [c for c in page.locator(".digit-canvas canvas").all() if c.is_visible()]
+    canvases[canvas_index].scroll_into_view_if_needed()
+    box = canvases[canvas_index].bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+        page.mouse.up()
+
+
+def top_label(page, label_title: str) -> str:
+    block = page.locator(".block", has_text=label_title).filter(has=page.locator("h2")).first
+    block.locator("h2").wait_for(timeout=20_000)
+    return block.locator("h2").inner_text().strip()
+
+
+def test_draw_a_seven_on_the_cnn_tab(page):
+    page.get_by_role("tab", name="CNN").click()
+    page.wait_for_timeout(800)
+    draw(page, -1, SEVEN)  # the first stroke must draw: the brush is preselected
+    page.get_by_role("button", name="Recognise drawing").click()
+    assert top_label(page, "Prediction (top 3)") == "7"
+    page.screenshot(path=ARTIFACTS / "cnn_seven.png", full_page=True)
+
+
+def test_playground_trains_and_mlp_reads_a_zero(page):
+    page.get_by_role("tab", name="DNN").click()
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("epoch 300/300").wait_for(timeout=30_000)
+    draw(page, 0, ZERO)
+    page.get_by_role("button", name="Recognise with the MLP").click()
+    assert top_label(page, "MLP (DNN) prediction") == "0"
+    assert top_label(page, "CNN prediction, same input") == "0"
+    page.screenshot(path=ARTIFACTS / "dnn_playground.png", full_page=True)
