@@ -7,13 +7,15 @@ import numpy as np
 from .common import ImageInput, colorize, heat_overlay, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 7, 3
+OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4
 
 
 def occlusion_map(model, digit: np.ndarray, target: int) -> np.ndarray:
     """How much the target class's probability drops when each patch is blacked out (0..1)."""
     starts = range(0, 28 - OCCLUSION_PATCH + 1, OCCLUSION_STRIDE)
-    patches = [(y, x) for y in starts for x in starts]
+    # blacking out a patch with no ink leaves the image unchanged: its drop is exactly 0, skip it
+    patches = [(y, x) for y in starts for x in starts
+               if digit[y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH].any()]
     batch = np.repeat(digit[None], len(patches), axis=0)
     for k, (y, x) in enumerate(patches):
         batch[k, y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH] = 0
@@ -54,8 +56,19 @@ trained on 10,000 MNIST digits with random warps; its accuracy on the official 1
 
 - **What the model saw**: your drawing cropped, scaled into 20×20 and centred by mass in 28×28, like MNIST.
 - **First-layer feature maps**: the 32 filters' responses; bright = the filter fired (edges, strokes in one direction…).
-- **Occlusion heatmap**: each 7×7 patch is blacked out in turn; red where hiding it lowers the predicted class's probability most.
+- **Occlusion heatmap**: each 8×8 patch is blacked out in turn; red where hiding it lowers the predicted class's probability most.
 """
+
+
+def example_pictures() -> list[np.ndarray]:
+    from .samples import draw_digit
+
+    return [
+        draw_digit(7, background="white", width=18),
+        draw_digit(2, background="white", width=5, box=0.7),
+        draw_digit(5, background="black", width=24),
+        draw_digit(9, background="white", box=0.3, center=(0.7, 0.3), width=10),
+    ]
 
 
 def build() -> None:
@@ -69,6 +82,8 @@ def build() -> None:
                 upload = ImageInput(label="Upload a picture of one digit", type="numpy", image_mode="RGBA",
                                   sources=["upload", "clipboard"], height=300)
                 upload_btn = gr.Button("Recognise picture", variant="primary")
+                gr.Examples(examples=[[image] for image in example_pictures()], inputs=upload,
+                            label="Examples drawn by code: a scan, a thin pen, white chalk, a small off-centre digit")
         with gr.Column(scale=1):
             label = gr.Label(num_top_classes=3, label="Prediction (top 3)")
             with gr.Row():

@@ -119,9 +119,13 @@ def tile(images: list[np.ndarray], columns: int, gap: int = 2, fill: int = 255) 
 
 
 def heat_overlay(gray: np.ndarray, heat: np.ndarray, factor: int = 10) -> np.ndarray:
-    """The grey input with a red-yellow heatmap (0..1) blended over it, enlarged."""
-    base = np.repeat((gray * 255).astype(np.float32)[..., None], 3, axis=2) * 0.6
-    heat = np.clip(heat, 0, 1)[..., None]
+    """The grey input (nearest, crisp pixels) with a smooth red-yellow heatmap (0..1) blended over it."""
+    from PIL import Image
+
+    h, w = gray.shape
+    base = np.repeat(upscale(gray * 255, factor).astype(np.float32)[..., None], 3, axis=2) * 0.6
+    heat = np.asarray(Image.fromarray(np.clip(heat, 0, 1).astype(np.float32), mode="F")
+                      .resize((w * factor, h * factor), Image.Resampling.BILINEAR))[..., None]
     hot = np.concatenate([np.ones_like(heat), heat, np.zeros_like(heat)], axis=2) * 255
     mixed = base * (1 - 0.7 * heat) + hot * 0.7 * heat
-    return upscale(np.clip(mixed, 0, 255).astype(np.uint8), factor)
+    return np.clip(mixed, 0, 255).astype(np.uint8)

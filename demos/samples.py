@@ -1,7 +1,8 @@
-"""Digits drawn the way a person draws them with a mouse: polylines rendered on a canvas.
+"""Digits drawn by code the way a person draws them with a mouse: polylines rendered on a canvas.
 
-No MNIST image is committed (the data must stay in ../shared/data); these are
-drawn by code, in unit-square coordinates (x right, y down).
+Used for the CNN tab's examples, the tests and the benchmarks. No MNIST image is
+committed (the data stays in ../shared/data); strokes are in unit-square
+coordinates (x right, y down).
 """
 from __future__ import annotations
 

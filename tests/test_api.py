@@ -3,7 +3,7 @@ through the API gets a clear error while the server keeps serving."""
 import pytest
 from PIL import Image
 
-from strokes import draw_digit
+from demos.samples import draw_digit
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402

@@ -9,7 +9,7 @@ from PIL import Image
 from demos.cnn import predict_digit_cnn
 from demos.dnn import predict_digit_mlp
 from models.imaging import mnist_like
-from strokes import draw_digit, sketchpad_value
+from demos.samples import draw_digit, sketchpad_value
 
 
 def top(label: dict) -> int:
@@ -122,3 +122,9 @@ def test_concurrent_requests_agree():
     for t in threads:
         t.join()
     assert results == {d: d for d in range(10)}
+
+
+def test_tab_examples_are_recognised():
+    from demos.cnn import example_pictures
+
+    assert [top(predict_digit_cnn(image)[0]) for image in example_pictures()] == [7, 2, 5, 9]

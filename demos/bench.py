@@ -1,0 +1,140 @@
+"""Benchmarks of the hub on the current machine: `python -m demos.bench`.
+
+Measures app start-up (until the page answers), each model's cold-load time,
+each handler's warm p50/p95 latency, and the process RSS with every bundled
+model loaded. Prints a table, then one JSON line with every number.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_BUDGET_S = 8.0
+RSS_BUDGET_MB = 1536
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_startup(timeout: float = 60.0) -> float:
+    """Seconds from `python app.py` to the page answering HTTP 200."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.monotonic() - start < timeout:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                return time.monotonic() - start
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("app.py exited during start-up")
+                time.sleep(0.1)
+        raise TimeoutError("app.py did not answer within the timeout")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _digit_input():
+    from .samples import draw_digit, sketchpad_value
+
+    return sketchpad_value(draw_digit(3))
+
+
+def model_loaders() -> dict:
+    """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
+    from .digits import load_digit_model
+
+    return {
+        "digits-cnn": lambda: load_digit_model("cnn"),
+        "digits-mlp": lambda: load_digit_model("mlp"),
+    }
+
+
+def handler_cases() -> dict:
+    """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
+    from .cnn import predict_digit_cnn
+    from .dnn import predict_digit_mlp, train_playground
+
+    digit = _digit_input()
+    return {
+        "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
+        "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
+        "dnn_train (moons, 300 epochs, streamed)": (lambda: list(train_playground()), 10_000),
+    }
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def run(repeats: int = 30) -> dict:
+    import torch
+
+    from models.cache import get_cache
+
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}",
+               "startup_s": round(measure_startup(), 2), "cold_load_ms": {}, "handlers": {}}
+    cache = get_cache()
+    cache.clear()
+    for name, load in model_loaders().items():
+        start = time.perf_counter()
+        load()
+        results["cold_load_ms"][name] = round((time.perf_counter() - start) * 1000, 1)
+    for name, (call, budget) in handler_cases().items():
+        call()  # warm-up
+        n = repeats if budget is None or budget <= 1000 else 3
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - start) * 1000)
+        p50, p95 = _percentiles(samples)
+        results["handlers"][name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "n": n, "budget_ms": budget,
+                                     "within_budget": budget is None or p50 <= budget}
+    results["rss_mb_all_models"] = round(_rss_mb(), 1)
+    results["models_resident"] = cache.cached()
+    return results
+
+
+def print_table(results: dict) -> None:
+    print(f"Machine: {results['machine']}")
+    print(f"Start-up: {results['startup_s']} s (budget {STARTUP_BUDGET_S} s)")
+    print(f"RSS with all models loaded: {results['rss_mb_all_models']} MB (budget {RSS_BUDGET_MB} MB)")
+    print("\n| model | cold load (ms) |\n|---|---|")
+    for name, ms in results["cold_load_ms"].items():
+        print(f"| {name} | {ms} |")
+    print("\n| handler | p50 (ms) | p95 (ms) | budget (ms) | n |\n|---|---|---|---|---|")
+    for name, r in results["handlers"].items():
+        print(f"| {name} | {r['p50_ms']} | {r['p95_ms']} | {r['budget_ms']} | {r['n']} |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    from app import configure_threads
+
+    configure_threads()  # measure handlers as app.py serves them
+    report = run()
+    print_table(report)
+    print(json.dumps(report))
