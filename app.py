@@ -8,6 +8,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from demos.common import harden_inputs  # noqa: E402
 from demos.digits import SELECT_BRUSH_JS  # noqa: E402
 
 # (tab title, module in demos/) in the order of the ten algorithms; a tab joins when it is built
@@ -36,6 +37,7 @@ def build_app() -> gr.Blocks:
             for title, module in TABS:
                 with gr.Tab(title, id=title.lower()):
                     importlib.import_module(module).build()
+    harden_inputs(demo)
     # api_open=False: API calls go through the queue and its limits like the page does
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=4, api_open=False)
     return demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .common import ImageInput, colorize, heat_overlay, tile, upscale
+from .common import colorize, heat_overlay, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 
 OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4
@@ -79,7 +79,7 @@ def build() -> None:
                 canvas = digit_canvas()
                 draw_btn = gr.Button("Recognise drawing", variant="primary")
             with gr.Tab("Upload"):
-                upload = ImageInput(label="Upload a picture of one digit", type="numpy", image_mode="RGBA",
+                upload = gr.Image(label="Upload a picture of one digit", type="numpy", image_mode="RGBA",
                                   sources=["upload", "clipboard"], height=300)
                 upload_btn = gr.Button("Recognise picture", variant="primary")
                 gr.Examples(examples=[[image] for image in example_pictures()], inputs=upload,

@@ -43,39 +43,51 @@ def seed_generator(seed) -> "torch.Generator":
     return torch.Generator().manual_seed(seed)
 
 
-# --- images ------------------------------------------------------------------
+def _expected(component) -> str:
+    """What a component accepts, in words, for error messages."""
+    if isinstance(component, (gr.Slider, gr.Number)):
+        lo, hi = getattr(component, "minimum", None), getattr(component, "maximum", None)
+        return f"a number between {lo} and {hi}" if lo is not None and hi is not None else "a number"
+    if isinstance(component, (gr.Radio, gr.Dropdown)):
+        return "one of: " + ", ".join(str(c[1] if isinstance(c, tuple) else c) for c in component.choices)
+    if isinstance(component, (gr.Image, gr.ImageEditor)):
+        from models.imaging import NOT_AN_IMAGE
+
+        return NOT_AN_IMAGE
+    if isinstance(component, gr.Textbox):
+        return "text"
+    return "a valid value"
 
 
-def _with_readable_errors(component_cls, block_name: str):
-    """A subclass of an image component whose decoding errors reach the user as a clear gr.Error.
+def harden_inputs(demo: gr.Blocks) -> None:
+    """Make Gradio's own input decoding fail with a readable gr.Error.
 
-    Gradio decodes uploads before the handler runs; a non-image file would otherwise end
-    in a generic "error" with no explanation. The page still draws the original component.
+    Components decode request values before a handler runs; given None, a wrong type or a
+    file that is not an image, several raise plain exceptions, which reach API users as a
+    generic "error" with no explanation. Wrapping each component's `preprocess` turns those
+    into "<label>: expected …" messages, for every tab at once.
     """
+    for block in demo.blocks.values():
+        if not hasattr(block, "preprocess") or getattr(block, "_readable_errors", False):
+            continue
 
-    class Readable(component_cls):
-        def preprocess(self, payload):
+        def readable(payload, _original=block.preprocess, _block=block):
             try:
-                return super().preprocess(payload)
+                return _original(payload)
             except gr.Error:
                 raise
             except Exception:
-                from models.imaging import NOT_AN_IMAGE
+                label = getattr(_block, "label", None) or "An input"
+                expected = _expected(_block)
+                if expected.endswith("."):  # a full sentence already
+                    raise gr.Error(f"{label}: {expected}") from None
+                raise gr.Error(f"{label}: expected {expected}, got {str(payload)[:60]!r}.") from None
 
-                raise gr.Error(NOT_AN_IMAGE) from None
-
-        def get_block_name(self) -> str:
-            return block_name
-
-        def get_block_class(self) -> str:
-            return block_name
-
-    Readable.__name__ = Readable.__qualname__ = component_cls.__name__
-    return Readable
+        block.preprocess = readable
+        block._readable_errors = True
 
 
-ImageInput = _with_readable_errors(gr.Image, "image")
-SketchpadInput = _with_readable_errors(gr.Sketchpad, "imageeditor")
+# --- images ------------------------------------------------------------------
 
 
 def editor_image(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .common import SketchpadInput, editor_image, upscale
+from .common import editor_image, upscale
 
 CANVAS = 360  # px; big enough for a finger, small enough to fit beside the outputs
 
@@ -29,7 +29,7 @@ SELECT_BRUSH_JS = """
 
 
 def digit_canvas(label: str = "Draw a digit (0-9)") -> gr.Sketchpad:
-    return SketchpadInput(
+    return gr.Sketchpad(
         label=label, type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
         brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
         layers=False, transforms=(), elem_classes=["digit-canvas"], height=CANVAS + 110,

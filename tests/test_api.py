@@ -73,3 +73,40 @@ def test_bad_images_get_clear_errors_and_server_survives(client, tmp_path, seven
     with pytest.raises(Exception, match="No image"):
         client.predict({"background": None, "layers": [], "composite": None}, api_name="/cnn_predict")
     assert client.predict(handle_file(seven_png), api_name="/cnn_predict_image")[0]["label"] == "7"
+
+
+GENERIC_ERROR = "has not enabled verbose error reporting"
+
+
+def _public_endpoints():
+    import app
+
+    demo = app.build_app()
+    return {f"/{fn.api_name}": len(fn.inputs) for fn in demo.fns.values() if fn.api_visibility == "public"}
+
+
+@pytest.mark.parametrize("api_name, n_inputs", sorted(_public_endpoints().items()))
+def test_every_endpoint_explains_missing_values(client, api_name, n_inputs, seven_png):
+    """None for every argument, as a careless script sends: a clear message, not a generic failure."""
+    with pytest.raises(Exception) as info:
+        client.predict(*([None] * n_inputs), api_name=api_name)
+    assert GENERIC_ERROR not in str(info.value), f"{api_name} failed without a readable message"
+    # and the server still answers a normal request afterwards
+    assert client.predict(handle_file(seven_png), api_name="/cnn_predict_image")[0]["label"] == "7"
+
+
+def test_oversized_upload_is_refused(client, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + b"\0" * (11 * 1024 * 1024))
+    with pytest.raises(Exception) as info:
+        client.predict(handle_file(str(big)), api_name="/cnn_predict_image")
+    assert GENERIC_ERROR not in str(info.value)
+
+
+def test_short_bounded_load_has_no_errors(app_url):
+    """5 clients for 10 s mixing the endpoints (the full 20 x 60 s run: python -m demos.loadtest)."""
+    from demos.loadtest import run
+
+    report = run(app_url, None, clients=5, seconds=10)
+    assert report["errors"] == 0, report["error_examples"]
+    assert report["served"] >= 10
