@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .common import colorize, heat_overlay, tile, upscale
+from .common import colorize, heat_overlay, model_card, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 
 OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4
@@ -90,6 +90,7 @@ def build() -> None:
                 seen = gr.Image(label="What the model saw (28×28)", height=200, interactive=False)
                 heat = gr.Image(label="Occlusion heatmap", height=200, interactive=False)
             maps = gr.Image(label="First conv layer: 32 feature maps", interactive=False)
+    model_card("cnn")
     outputs = [label, seen, maps, heat]
     draw_btn.click(predict_digit_cnn, canvas, outputs, api_name="cnn_predict")
     upload_btn.click(predict_digit_cnn, upload, outputs, api_name="cnn_predict_image")

@@ -35,6 +35,15 @@ def check_choice(value, name: str, choices):
     return value
 
 
+def model_card(*names: str) -> None:
+    """A collapsed "Model card" panel per model, read from weights/NAME (never retyped)."""
+    from models.cards import card_markdown
+
+    for name in names:
+        with gr.Accordion(f"Model card: {name}", open=False):
+            gr.Markdown(card_markdown(name))
+
+
 def seed_generator(seed) -> "torch.Generator":
     """A per-request torch.Generator: requests never touch the global RNG."""
     import torch

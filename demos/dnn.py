@@ -6,7 +6,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, seed_generator, tile, upscale
+from .common import check_choice, check_number, model_card, seed_generator, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 
 DATASETS = ("moons", "circles", "xor", "spiral")
@@ -174,4 +174,5 @@ def build() -> None:
             with gr.Row():
                 seen = gr.Image(label="What both models saw (28×28)", height=200, interactive=False)
             units = gr.Image(label="Most active hidden units: their input weights", interactive=False)
+    model_card("mlp", "cnn")
     predict_btn.click(predict_digit_mlp, canvas, [mlp_label, cnn_label, seen, units], api_name="dnn_predict")

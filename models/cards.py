@@ -15,19 +15,15 @@ def headline_metrics(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k not in _DETAILS}
 
 
-def write_model_card(name: str) -> str:
+def card_markdown(name: str) -> str:
+    """The model card's body (Markdown), from the files in weights/NAME: shown in the app and in README.md."""
     folder = weights_dir(name)
     metrics = read_metrics(name)
     config = json.loads((folder / "config.json").read_text())
     title, summary = describe(name)
     rows = "\n".join(f"| {k} | {v} |" for k, v in headline_metrics(metrics).items())
     params = metrics.get("parameters")
-    text = f"""---
-license: mit
-library_name: pytorch
-tags: [dl-hub, {name}]
----
-# {title} (`{name}`)
+    return f"""# {title} (`{name}`)
 
 {summary}
 
@@ -46,7 +42,12 @@ Recompute with `python -m models evaluate {name}` (the last line is this table a
 |---|---|
 {rows}
 """
-    (folder / "README.md").write_text(text)
+
+
+def write_model_card(name: str) -> str:
+    front_matter = f"---\nlicense: mit\nlibrary_name: pytorch\ntags: [dl-hub, {name}]\n---\n"
+    text = front_matter + card_markdown(name)
+    (weights_dir(name) / "README.md").write_text(text)
     return text
 
 

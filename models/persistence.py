@@ -10,9 +10,6 @@ import json
 import os
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
-
 from .data import PROJECT_ROOT
 
 WEIGHTS_ROOT = PROJECT_ROOT / "weights"
@@ -23,7 +20,9 @@ def weights_dir(name: str) -> Path:
     return Path(os.environ.get("DLHUB_WEIGHTS_DIR", WEIGHTS_ROOT)) / name
 
 
-def save_pretrained(model: torch.nn.Module, folder: str | os.PathLike, config: dict) -> Path:
+def save_pretrained(model: "torch.nn.Module", folder: str | os.PathLike, config: dict) -> Path:
+    from safetensors.torch import save_file
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -35,8 +34,10 @@ def save_pretrained(model: torch.nn.Module, folder: str | os.PathLike, config: d
     return folder
 
 
-def from_pretrained(model_cls, folder: str | os.PathLike) -> torch.nn.Module:
+def from_pretrained(model_cls, folder: str | os.PathLike) -> "torch.nn.Module":
     """Build `model_cls(**config)` and load its safetensors weights (strict)."""
+    from safetensors.torch import load_file
+
     folder = Path(folder)
     config = json.loads((folder / "config.json").read_text())
     model = model_cls(**config)

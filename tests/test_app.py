@@ -30,3 +30,17 @@ def test_startup_does_not_import_torch_or_matplotlib():
     code = "import sys, app; app.build_app(); print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_tabs_show_model_cards_with_the_shipped_metrics():
+    import json
+
+    import gradio as gr
+
+    import app
+    from models.persistence import weights_dir
+
+    texts = [b.value for b in app.build_app().blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    for name in ("cnn", "mlp"):
+        accuracy = json.loads((weights_dir(name) / "metrics.json").read_text())["accuracy"]
+        assert any(f"# " in t and f"(`{name}`)" in t and f"| accuracy | {accuracy} |" in t for t in texts), name
