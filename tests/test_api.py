@@ -110,3 +110,22 @@ def test_short_bounded_load_has_no_errors(app_url):
     report = run(app_url, None, clients=5, seconds=10)
     assert report["errors"] == 0, report["error_examples"]
     assert report["served"] >= 10
+
+
+def test_readme_snippets_run_as_written(app_url, seven_png, tmp_path, monkeypatch, capsys):
+    """Every ```python block of the README's API section runs against the live app, in order."""
+    import re
+    import shutil
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use it from Python", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) >= 2
+    shutil.copy(seven_png, tmp_path / "digit.png")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for code in blocks:
+        exec(compile(code.replace("http://127.0.0.1:7860/", app_url), "README.md", "exec"), namespace)
+    assert namespace["label"]["label"] == "7"
