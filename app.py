@@ -15,6 +15,12 @@ from demos.digits import SELECT_BRUSH_JS  # noqa: E402
 TABS = [
     ("DNN", "demos.dnn"),
     ("CNN", "demos.cnn"),
+    ("ResNet", "demos.resnet"),
+    ("LSTM", "demos.lstm"),
+    ("Word2Vec", "demos.word2vec"),
+    ("Transformer", "demos.transformer"),
+    ("GNN", "demos.gnn"),
+    ("DQN", "demos.dqn"),
 ]
 QUEUE_MAX_SIZE = 64
 MAX_FILE_SIZE = "10mb"

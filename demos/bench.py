@@ -63,10 +63,21 @@ def _digit_input():
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
     from .digits import load_digit_model
+    from .dqn import load_agent
+    from .gnn import graph_view
+    from .lstm import load_sentiment_model
+    from .transformer import load_language_model
+    from .word2vec import load_hub_vectors
 
     return {
         "digits-cnn": lambda: load_digit_model("cnn"),
         "digits-mlp": lambda: load_digit_model("mlp"),
+        "sentiment-lstm": lambda: load_sentiment_model("lstm"),
+        "sentiment-rnn": lambda: load_sentiment_model("rnn"),
+        "word2vec": load_hub_vectors,
+        "gpt (+ tokenizer)": load_language_model,
+        "gnn Cora (GCN + MLP + view)": lambda: graph_view("Cora"),
+        "dqn": load_agent,
     }
 
 
@@ -74,12 +85,25 @@ def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
     from .cnn import predict_digit_cnn
     from .dnn import predict_digit_mlp, train_playground
+    from .dqn import play_episode
+    from .gnn import classify_graph, inspect_node
+    from .lstm import predict_sentiment
+    from .transformer import generate_text, inspect_model
+    from .word2vec import nearest_neighbors, word_analogy
 
     digit = _digit_input()
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
         "dnn_train (moons, 300 epochs, streamed)": (lambda: list(train_playground()), 10_000),
+        "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
+        "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
+        "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),
+        "gpt_generate (200 characters, streamed)": (lambda: list(generate_text("ROMEO:\n", 200)), 2_000),
+        "gpt_inspect": (lambda: inspect_model("To be, or not to be", 2, 1), 300),
+        "gnn_predict (Cora)": (lambda: classify_graph("Cora"), 1_000),
+        "gnn_node": (lambda: inspect_node("Cora", 2155, 2), 300),
+        "dqn_episode (trained, 500 steps, GIF)": (lambda: play_episode(0, "trained", 0.1), 3_000),
     }
 
 

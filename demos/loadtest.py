@@ -51,6 +51,11 @@ def start_app() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("app.py did not start")
 
 
+SENTENCES = ["Not bad at all, the best film I have seen this year.", "A tedious, joyless mess.",
+             "Visually stunning but emotionally empty.", "I laughed, I cried, I loved every minute."]
+WORDS = ["movie", "king", "science", "river", "happy", "music"]
+
+
 def endpoint_calls(folder: Path) -> dict:
     """Endpoint -> a function(client) making one realistic call (inputs drawn by code)."""
     from gradio_client import handle_file
@@ -73,6 +78,14 @@ def endpoint_calls(folder: Path) -> dict:
         "/dnn_predict": lambda c: c.predict(sketch(random.randrange(10)), api_name="/dnn_predict"),
         "/dnn_train": lambda c: c.predict(random.choice(["moons", "circles", "xor", "spiral"]), 2, 16, "relu", 0.03,
                                           60, 200, 1.0, random.randrange(1000), api_name="/dnn_train"),
+        "/lstm_predict": lambda c: c.predict(random.choice(SENTENCES), api_name="/lstm_predict"),
+        "/word2vec_neighbors": lambda c: c.predict(random.choice(WORDS), 10, "hub vectors",
+                                                   api_name="/word2vec_neighbors"),
+        "/gpt_generate": lambda c: c.predict("ROMEO:\n", 100, 0.8, 40, 0.95, random.randrange(1000),
+                                             "Tiny Shakespeare GPT (this hub, characters)", api_name="/gpt_generate"),
+        "/gnn_node": lambda c: c.predict(random.choice(["Cora", "CiteSeer"]), random.randrange(1000), 2,
+                                         api_name="/gnn_node"),
+        "/dqn_episode": lambda c: c.predict(random.randrange(1000), "trained", 0.1, api_name="/dqn_episode"),
     }
 
 

@@ -11,7 +11,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number
+from .common import check_choice, check_number, model_card
 
 SOURCES = ("hub vectors", "your text")
 MAX_TRAIN_CHARS = 1_000_000          # pasted or uploaded text beyond this is cut (and the user is told)
@@ -43,6 +43,18 @@ def pick_vectors(source, user_vectors):
     return user_vectors
 
 
+def closest_spellings(kv, word: str, n: int = 5) -> list[str]:
+    """Known words one typo away (a letter dropped, added, changed or two swapped), most frequent first,
+    then difflib's closest matches."""
+    letters = "abcdefghijklmnopqrstuvwxyz'-"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + ch + b[1:] for a, b in splits if b for ch in letters} | {a + ch + b for a, b in splits for ch in letters}
+    one_typo = sorted((w for w in edits if w in kv.key_to_index), key=kv.key_to_index.get)
+    similar = difflib.get_close_matches(word, kv.index_to_key, n=n, cutoff=0.75)
+    return list(dict.fromkeys(one_typo + similar))[:n]
+
+
 def lookup(kv, word, name: str = "Word") -> str:
     """The vocabulary entry for `word`, or a gr.Error that suggests the closest known spellings."""
     if word is None or not isinstance(word, str) or not word.strip():
@@ -54,7 +66,9 @@ def lookup(kv, word, name: str = "Word") -> str:
         raise gr.Error(f"{name}: type a single word, not {word[:40]!r}.")
     if word in kv.key_to_index:
         return word
-    close = difflib.get_close_matches(word, kv.index_to_key, n=5, cutoff=0.75)
+    if not any(ch.isalnum() for ch in word):
+        raise gr.Error(f"{name}: “{word}” has no letters; type an English word.")
+    close = closest_spellings(kv, word)
     hint = f" Closest known spellings: {', '.join(close)}." if close else ""
     raise gr.Error(f"{name}: “{word}” is not among the {len(kv):,} words these vectors know.{hint}")
 
@@ -123,7 +137,7 @@ def read_training_text(text, file) -> tuple[str, list[str]]:
         raise gr.Error("Text must be a string.")
     chunks = [text or ""]
     if file is not None:
-        path = file if isinstance(file, str) else getattr(file, "name", None) or (file.get("path") if isinstance(file, dict) else None)
+        path = file.get("path") if isinstance(file, dict) else file if isinstance(file, str) else getattr(file, "name", None)
         if not path or not os.path.isfile(path):
             raise gr.Error("The uploaded file could not be read; upload a plain .txt file.")
         if os.path.getsize(path) > MAX_UPLOAD_BYTES:
@@ -150,7 +164,7 @@ def training_sentences(text: str) -> list[list[str]]:
 
 def train_on_text(text, file=None, epochs=20, window=5, min_count=2):
     """Train Word2Vec on the user's text; streams (status Markdown, the session's vectors, the source to query)."""
-    from models.word2vec import train_word2vec
+    from models.word2vec import train_word2vec, vectors_from_arrays
 
     epochs = check_number(epochs, "Epochs", *LIMITS["epochs"], integer=True)
     window = check_number(window, "Window", *LIMITS["window"], integer=True)
@@ -190,8 +204,6 @@ def train_on_text(text, file=None, epochs=20, window=5, min_count=2):
         yield f"Epoch {epoch}/{epochs} · {time.monotonic() - t0:.1f} s · {head}", gr.skip(), gr.skip()
     if "error" in result:
         raise gr.Error(f"Training failed: {str(result['error'])[:200]}")
-    from models.word2vec import vectors_from_arrays
-
     wv = result["model"].wv
     kv = vectors_from_arrays(list(wv.index_to_key), wv.vectors)
     top = ", ".join(kv.index_to_key[:8])
@@ -206,7 +218,7 @@ vectors. *Skip-gram with negative sampling* learns them by training a tiny netwo
 `c` seen within a few words of it, real pairs from random ones: it maximises
 `log σ(v_c · v_w) + Σ log σ(−v_n · v_w)` over ~10 random "noise" words `n`. These vectors were learned from about
 4.6 million words of English (the Brown corpus, ABC news, movie reviews, State of the Union and inaugural addresses,
-web text, WSJ, Shakespeare); their WordSim-353 and analogy scores are in the model card.
+web text, WSJ, Shakespeare); their WordSim-353 and analogy scores are in the model card at the bottom.
 
 - **Nearest neighbours**: the words with the highest cosine similarity `cos(u, v) = u·v / (|u||v|)`.
   The map squeezes your word and its neighbours from 100 dimensions to 2 with PCA (hover the dots).
@@ -234,9 +246,9 @@ def build() -> None:
     with gr.Tab("Similarity"):
         with gr.Row():
             word_a = gr.Textbox(label="First word", value="car")
-            word_b = gr.Textbox(label="Second word", value="automobile")
+            word_b = gr.Textbox(label="Second word", value="truck")
         similarity_btn = gr.Button("Compare", variant="primary")
-        gr.Examples([["car", "automobile"], ["good", "bad"], ["coast", "shore"], ["king", "cabbage"]],
+        gr.Examples([["car", "truck"], ["car", "philosophy"], ["good", "bad"], ["music", "song"], ["king", "queen"]],
                     inputs=[word_a, word_b])
         similarity_out = gr.Markdown()
     with gr.Tab("Analogies"):
@@ -246,8 +258,9 @@ def build() -> None:
             analogy_c = gr.Textbox(label="+ c", value="woman")
             analogy_k = gr.Slider(1, 20, value=5, step=1, label="Answers")
         analogy_btn = gr.Button("a − b + c = ?", variant="primary")
-        gr.Examples([["king", "man", "woman"], ["paris", "france", "italy"], ["bigger", "big", "small"],
-                     ["walking", "walk", "swim"]], inputs=[analogy_a, analogy_b, analogy_c])
+        gr.Examples([["king", "man", "woman"], ["father", "man", "woman"], ["london", "england", "france"],
+                     ["went", "go", "come"], ["actor", "man", "woman"], ["thou", "you", "your"]],
+                    inputs=[analogy_a, analogy_b, analogy_c])
         with gr.Row():
             analogy_out = gr.Markdown()
             analogy_table = gr.Dataframe(label="Best answers", interactive=False)
@@ -274,3 +287,4 @@ def build() -> None:
                       [analogy_table, analogy_out], api_name="word2vec_analogy")
     train_btn.click(train_on_text, [train_text, train_file, epochs, window, min_count],
                     [train_status, user_vectors, source], api_name="word2vec_train", concurrency_limit=2)
+    model_card("word2vec")

@@ -23,6 +23,7 @@ def card_markdown(name: str) -> str:
     title, summary = describe(name)
     rows = "\n".join(f"| {k} | {v} |" for k, v in headline_metrics(metrics).items())
     params = metrics.get("parameters")
+    files = ", ".join(f"`{p.name}`" for p in sorted(folder.iterdir()) if p.name != "README.md")
     return f"""# {title} (`{name}`)
 
 {summary}
@@ -32,7 +33,7 @@ def card_markdown(name: str) -> str:
 - **Method:** {metrics.get("method", "")}
 - **Parameters:** {f"{params:,}" if params else "?"}
 - **Config:** `{json.dumps(config)}`
-- **Files:** `config.json`, `model.safetensors` (safetensors only), `metrics.json`
+- **Files:** {files} (weights in safetensors only)
 
 ## Measured metrics
 

@@ -80,11 +80,14 @@ def train_live(model, x, y, x_test, y_test, lr: float, epochs: int, frames: int 
     history = {"epoch": [], "loss": [], "train_acc": [], "test_acc": []}
     every = max(1, epochs // frames)
     for epoch in range(1, epochs + 1):
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        # grad modes are per thread and a stream resumes on any worker thread: set it every step,
+        # and close every `with` before yielding
+        with torch.enable_grad():
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
         if not math.isfinite(loss.item()):
             raise FloatingPointError("the loss diverged (became NaN/inf): lower the learning rate")
         if epoch % every == 0 or epoch == epochs or epoch == 1:

@@ -13,14 +13,36 @@ MODELS = {
     "cnn": ("models.digits", "train_cnn", "evaluate_cnn", "MNIST convolutional network",
             "Four 3x3 conv layers with batch norm and two max-pools, then two dense layers (the CNN tab)."),
     "lstm": ("models.sentiment", "train_lstm", "evaluate_lstm", "MR sentence-sentiment LSTM",
-             "A one-layer LSTM reading a movie-review sentence word by word, embeddings initialised from "
-             "this hub's Word2Vec; positive/negative from the running max of its hidden states (the LSTM tab)."),
+             "A one-layer LSTM reading a movie-review sentence word by word (embeddings initialised from "
+             "this hub's Word2Vec), positive/negative from its last hidden state (the LSTM tab)."),
     "rnn": ("models.sentiment", "train_rnn", "evaluate_rnn", "MR sentence-sentiment plain RNN",
             "The LSTM's twin with a plain tanh RNN cell instead, trained the same way, to show what gates add "
             "(the LSTM tab)."),
     "word2vec": ("models.word2vec", "train", "evaluate", "Word2Vec skip-gram word vectors",
                  "100-dimensional skip-gram (negative sampling) word vectors learned with gensim from about 4.6 M "
                  "words of English text (the Word2Vec tab)."),
+    "gpt": ("models.gpt", "train", "evaluate", "Tiny Shakespeare character-level GPT",
+            "A small decoder-only transformer (transformers GPT2LMHeadModel, 4 layers x 4 heads, 192-dim, 128 "
+            "characters of context) with a character tokenizer, trained on the first 90% of Tiny Shakespeare "
+            "(the Transformer tab)."),
+    "gcn": ("models.gnn", "train_gcn", "evaluate_gcn", "GCN and MLP on Cora and CiteSeer",
+            "All four node classifiers of the GNN tab at once (gcn-cora, gcn-citeseer, mlp-cora, mlp-citeseer)."),
+    "gcn-cora": ("models.gnn", "train_gcn_cora", "evaluate_gcn_cora", "Cora graph convolutional network",
+                 "Two GCN layers (Kipf & Welling) classifying Cora papers into 7 topics from their words and "
+                 "their citations (the GNN tab)."),
+    "gcn-citeseer": ("models.gnn", "train_gcn_citeseer", "evaluate_gcn_citeseer",
+                     "CiteSeer graph convolutional network",
+                     "Two GCN layers (Kipf & Welling) classifying CiteSeer papers into 6 topics from their words "
+                     "and their citations (the GNN tab)."),
+    "mlp-cora": ("models.gnn", "train_mlp_cora", "evaluate_mlp_cora", "Cora MLP baseline (no graph)",
+                 "The Cora GCN without the edges: two dense layers on each paper's words alone, trained the same "
+                 "way, to show what the graph adds (the GNN tab)."),
+    "mlp-citeseer": ("models.gnn", "train_mlp_citeseer", "evaluate_mlp_citeseer", "CiteSeer MLP baseline (no graph)",
+                     "The CiteSeer GCN without the edges: two dense layers on each paper's words alone, trained "
+                     "the same way, to show what the graph adds (the GNN tab)."),
+    "dqn": ("models.dqn", "train_dqn", "evaluate_dqn", "CartPole deep Q-network",
+            "A DQN (replay buffer, target network, epsilon-greedy exploration, Huber loss) balancing the pole "
+            "of gymnasium's CartPole-v1 (the DQN tab)."),
 }
 
 

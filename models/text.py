@@ -114,14 +114,39 @@ def mr_split(root=None, seed: int = MR_SEED):
     return ([texts[i] for i in train_idx], labels[train_idx]), ([texts[i] for i in test_idx], labels[test_idx])
 
 
-def _zip_texts(root, corpus: str, accept=lambda name: True) -> Iterator[str]:
+def _zip_files(root, corpus: str, accept=lambda name: True) -> Iterator[tuple[str, str]]:
+    """(member name, text) of every document in an NLTK corpus zip."""
     path = _require(text_dir(root) / "nltk" / f"{corpus}.zip")
     with zipfile.ZipFile(path) as z:
         for name in sorted(z.namelist()):
             base = name.rsplit("/", 1)[-1]
             if name.endswith("/") or base.upper().startswith("README") or base == "CONTENTS" or not accept(name):
                 continue
-            yield _decode(z.read(name))
+            yield name, _decode(z.read(name))
+
+
+def _zip_texts(root, corpus: str, accept=lambda name: True) -> Iterator[str]:
+    for _, text in _zip_files(root, corpus, accept):
+        yield text
+
+
+def _mr_test_keys(root) -> set[str]:
+    return {" ".join(tokenize(t, punctuation=False)) for t in mr_split(root)[1][0]}
+
+
+def movie_review_sentences(root=None, min_words: int = 6) -> tuple[list[str], np.ndarray]:
+    """The 2,000 NLTK movie reviews (Pang & Lee 2004) cut into their lines (one sentence each), every line
+    labelled with its review's polarity (1 = positive): noisy, distant supervision for pretraining.
+    Lines identical to an MR test sentence are dropped."""
+    test_keys = _mr_test_keys(root)
+    texts, labels = [], []
+    for name, text in _zip_files(root, "movie_reviews", lambda n: "/pos/" in n or "/neg/" in n):
+        for line in _lines(text):
+            words = tokenize(line, punctuation=False)
+            if len(words) >= min_words and " ".join(words) not in test_keys:
+                texts.append(line.strip())
+                labels.append(int("/pos/" in name))
+    return texts, np.array(labels, np.int64)
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -183,7 +208,7 @@ def word2vec_sentences(root=None, corpora: Iterable[str] = tuple(CORPORA)) -> tu
     """Every corpus as lists of lower-case words (one list per line/sentence), and word counts per corpus.
 
     Lines identical to an MR test sentence are dropped (subjectivity quotes come from the same site)."""
-    test_texts = {" ".join(tokenize(t, punctuation=False)) for t in mr_split(root)[1][0]}
+    test_texts = _mr_test_keys(root)
     sentences, counts = [], {}
     for name in corpora:
         words_in_corpus = 0

@@ -20,7 +20,7 @@ from gensim.models import KeyedVectors
 
 # --- hyperparameters -----------------------------------------------------
 CONFIG = {
-    "vector_size": 100, "window": 5, "sg": 1, "negative": 10, "min_count": 5,
+    "vector_size": 100, "window": 10, "sg": 1, "negative": 10, "min_count": 5,
     "sample": 1e-4, "max_final_vocab": 40000, "alpha": 0.025,
 }
 EPOCHS = 10
@@ -36,7 +36,7 @@ class WordVectors(KeyedVectors):
 
 
 def vectors_from_arrays(words: list[str], vectors: np.ndarray, counts=None) -> WordVectors:
-    kv = WordVectors(vectors.shape[1], count=len(words), dtype=np.float32)
+    kv = WordVectors(vectors.shape[1], count=0, dtype=np.float32)
     kv.add_vectors(words, vectors.astype(np.float32))
     if counts is not None:
         kv.expandos["count"] = np.asarray(counts, np.int64)
@@ -94,9 +94,31 @@ def train_word2vec(sentences, epochs: int, seed: int = 0, workers: int = WORKERS
 
 
 # --- evaluation ----------------------------------------------------------
-def _count_lines(path: str, skip: tuple[str, ...]) -> int:
+def analogy_accuracy(kv: KeyedVectors, path: str, batch: int = 512) -> tuple[int, int, int]:
+    """3CosAdd analogies "a b c d": is d the nearest word to b - a + c (a, b, c excluded)?
+    The same rule as gensim's `evaluate_word_analogies` (case-insensitive, questions with an unknown
+    word skipped), batched in numpy so it takes seconds, not minutes. Returns (correct, covered, total)."""
+    index = {w.upper(): i for i, w in reversed(list(enumerate(kv.index_to_key)))}
+    questions, total = [], 0
     with open(path, encoding="utf-8") as f:
-        return sum(1 for line in f if line.strip() and not line.startswith(skip))
+        for line in f:
+            if line.startswith(":") or not line.strip():
+                continue
+            total += 1
+            ids = [index.get(w.upper()) for w in line.split()]
+            if len(ids) == 4 and None not in ids:
+                questions.append(ids)
+    unit = kv.get_normed_vectors()
+    q = np.array(questions, np.int64).reshape(-1, 4)
+    correct = 0
+    for start in range(0, len(q), batch):
+        a, b, c, d = q[start:start + batch].T
+        scores = (unit[b] - unit[a] + unit[c]) @ unit.T
+        rows = np.arange(len(a))
+        for excluded in (a, b, c):
+            scores[rows, excluded] = -np.inf
+        correct += int((scores.argmax(axis=1) == d).sum())
+    return correct, len(q), total
 
 
 def evaluate_vectors(kv: KeyedVectors) -> dict:
@@ -110,16 +132,13 @@ def evaluate_vectors(kv: KeyedVectors) -> dict:
     wordsim = datapath("wordsim353.tsv")
     pearson, spearman, oov_percent = kv.evaluate_word_pairs(wordsim)
     analogies = datapath("questions-words.txt")
-    accuracy, sections = kv.evaluate_word_analogies(analogies)
-    total = sections[-1]
-    answered = len(total["correct"]) + len(total["incorrect"])
-    questions = _count_lines(analogies, (":",))
+    correct, answered, questions = analogy_accuracy(kv, analogies)
     return {
         "wordsim353_spearman": round(float(spearman.statistic if hasattr(spearman, "statistic") else spearman[0]), 4),
         "wordsim353_pairs_covered": round(1 - oov_percent / 100, 4),
-        "accuracy": round(float(accuracy), 4),
+        "accuracy": round(correct / max(answered, 1), 4),
         "analogy_questions_covered": round(answered / questions, 4),
-        "analogy_accuracy_all_questions": round(len(total["correct"]) / questions, 4),
+        "analogy_accuracy_all_questions": round(correct / questions, 4),
         "vocabulary": len(kv),
         "dimensions": int(kv.vector_size),
     }
@@ -128,14 +147,13 @@ def evaluate_vectors(kv: KeyedVectors) -> dict:
 def evaluate(data_dir=None) -> dict:
     from .persistence import weights_dir
 
-    metrics = {"model": "word2vec", "dataset": "wordsim353 + google-analogies"}
+    metrics = {"model": "word2vec", "dataset": "wordsim353 + google-analogies (accuracy: analogies, covered questions)"}
     metrics.update(evaluate_vectors(load_vectors(weights_dir("word2vec"))))
     return metrics
 
 
 def train(data_dir=None, epochs=None, seed=0) -> dict:
-    from .cards import write_model_card
-    from .persistence import weights_dir, write_metrics
+    from .persistence import weights_dir
     from .text import word2vec_sentences
 
     epochs = epochs or EPOCHS
@@ -147,10 +165,18 @@ def train(data_dir=None, epochs=None, seed=0) -> dict:
     kv = model.wv
     kv.expandos["count"] = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key], np.int64)
     save_vectors(kv, weights_dir("word2vec"), {**CONFIG, "epochs": epochs})
+    return write_metrics_and_card(counts, epochs, seed, round(time.time() - t0), data_dir)
+
+
+def write_metrics_and_card(counts: dict, epochs: int, seed: int, seconds: int, data_dir=None) -> dict:
+    from .cards import write_model_card
+    from .persistence import write_metrics
+
     metrics = evaluate(data_dir)
     corpora = ", ".join(f"{name} ({n:,})" for name, n in counts.items())
     metrics.update({
-        "parameters": int(kv.vectors.size), "epochs": epochs, "seed": seed, "train_seconds": round(time.time() - t0),
+        "parameters": metrics["vocabulary"] * metrics["dimensions"], "epochs": epochs, "seed": seed,
+        "train_seconds": seconds,
         "train_data": f"{sum(counts.values()):,} lower-cased words from {corpora}; MR: training split only, "
                       "lines identical to an MR test sentence dropped",
         "method": f"gensim {__import__('gensim').__version__} skip-gram, negative sampling "

@@ -8,6 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# one torch thread, as app.py serves requests (app.configure_threads); set before torch is imported.
+# Small tensors are many times slower with threads fighting over a busy CPU.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from models.data import data_dir  # noqa: E402
 

@@ -23,7 +23,9 @@ def page(app_url):
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url, wait_until="networkidle")
+        # not "networkidle": tabs with gr.State keep a heartbeat request open
+        page.goto(app_url, wait_until="load")
+        page.get_by_role("tab", name="CNN").wait_for(timeout=30_000)
         yield page
         browser.close()
 
@@ -66,3 +68,35 @@ def test_playground_trains_and_mlp_reads_a_zero(page):
     assert top_label(page, "MLP (DNN) prediction") == "0"
     assert top_label(page, "CNN prediction, same input") == "0"
     page.screenshot(path=ARTIFACTS / "dnn_playground.png", full_page=True)
+
+
+def test_lstm_reads_a_sentence(page):
+    page.get_by_role("tab", name="LSTM").click()
+    box = page.get_by_label("An English sentence", exact=False).first
+    box.fill("A gorgeous, moving and beautifully acted film.")
+    page.get_by_role("button", name="Read it").click()
+    assert top_label(page, "LSTM") == "positive"
+    page.screenshot(path=ARTIFACTS / "lstm.png", full_page=True)
+
+
+def test_transformer_streams_a_continuation(page):
+    page.get_by_role("tab", name="Transformer").click()
+    page.get_by_role("button", name="Generate").click()
+    output = page.get_by_label("Generated text", exact=False).first
+    page.wait_for_function("el => el.value.length > 200", arg=output.element_handle(), timeout=30_000)
+    assert output.input_value().startswith("ROMEO:")
+    page.screenshot(path=ARTIFACTS / "transformer.png", full_page=True)
+
+
+def test_dqn_plays_an_episode(page):
+    page.get_by_role("tab", name="DQN").click()
+    page.get_by_role("button", name="Run an episode").click()
+    page.get_by_text("Return 500").first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "dqn.png", full_page=True)
+
+
+def test_gnn_classifies_cora(page):
+    page.get_by_role("tab", name="GNN").click()
+    page.get_by_role("button", name="Classify the graph").click()
+    page.get_by_text("test papers the GCN is right", exact=False).first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "gnn.png", full_page=True)

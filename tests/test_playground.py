@@ -42,9 +42,10 @@ def test_same_seed_same_run():
 def test_a_run_finishes_within_ten_seconds():
     import time
 
-    start = time.monotonic()
+    # CPU seconds of this process, so that other work on the machine (CI beside a training run) does not count
+    start = time.process_time()
     frames = run(dataset="spiral", layers=6, width=64, epochs=2000, points=1000, seed=2)
-    assert time.monotonic() - start < 10 and 20 <= len(frames) <= 45  # on an idle 2-core CPU
+    assert time.process_time() - start < 10 and 20 <= len(frames) <= 45
 
 
 @pytest.mark.parametrize("name", DATASETS)

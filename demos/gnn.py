@@ -1,0 +1,398 @@
+"""GNN tab: graph convolutional networks classifying papers of a citation graph, next to an MLP that
+ignores the citations, and a GCN trained live on Karate Club."""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+
+from .common import check_choice, check_number, model_card, seed_generator
+
+DATASETS = ("Cora", "CiteSeer")
+MAX_HOPS = 3
+SUBGRAPH_MAX_NODES = 200   # the neighbourhood view keeps the nearest nodes (by hops) up to this many
+GRAPH_SIZE = 560           # px, full-graph drawings
+PANEL_SIZE = 380           # px, embeddings and neighbourhood drawings
+KARATE_LIMITS = {"epochs": (1, 1000), "lr": (1e-4, 1.0)}
+FRAME_SECONDS = 0.06       # pace the Karate stream so a fast run is still watchable (~40 frames)
+
+# categorical colours (Tableau 10), one per class
+PALETTE = np.array([[78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
+                    [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172]], np.uint8)
+EDGE_COLOR, MISTAKE_COLOR = (205, 205, 205), (0, 0, 0)
+
+
+# --- drawing ------------------------------------------------------------------------
+def label_font(size: int = 13):
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
+
+
+def _to_pixels(xy: np.ndarray, size: int, margin: int, top: int = 0, robust: bool = False) -> np.ndarray:
+    """Points in any range -> pixel coordinates inside a size x size box (aspect kept). robust: the
+    0.5-99.5 percentile box fills the picture and the few outliers sit on its border."""
+    lo, hi = (np.percentile(xy, 0.5, axis=0), np.percentile(xy, 99.5, axis=0)) if robust else (xy.min(0), xy.max(0))
+    xy = np.clip(xy, lo, hi)
+    scale = (size - 2 * margin) / max(float((hi - lo).max()), 1e-9)
+    offset = (size - (hi - lo) * scale) / 2
+    return (xy - lo) * scale + offset + np.array([0, top])
+
+
+def draw_graph(xy: np.ndarray, edges: np.ndarray, colors: np.ndarray, size: int, *, mistakes=None,
+               labelled=None, radius: float = 3.0, highlight: int | None = None, legend=(), title: str = "",
+               pixels: np.ndarray | None = None, labels=None, robust: bool = False) -> np.ndarray:
+    """Nodes (circles; labelled training nodes as squares) coloured by class over grey edges; a black
+    ring marks a misclassified node; `highlight` gets a big ring. Returns uint8 RGB."""
+    from PIL import Image, ImageDraw
+
+    columns = 3 if size >= 450 else 2
+    legend_rows = (len(legend) + columns - 1) // columns
+    top = 22 if title else 0
+    img = Image.new("RGB", (size, size + top + 18 * legend_rows), "white")
+    draw = ImageDraw.Draw(img)
+    p = pixels if pixels is not None else _to_pixels(xy, size, margin=int(radius) + 8, top=top, robust=robust)
+    for a, b in edges:
+        draw.line((*p[a], *p[b]), fill=EDGE_COLOR, width=1)
+    n = len(p)
+    mistakes = np.zeros(n, bool) if mistakes is None else mistakes
+    labelled = np.zeros(n, bool) if labelled is None else labelled
+    for i in np.argsort(mistakes, kind="stable"):  # mistakes on top
+        x, y = p[i]
+        box = (x - radius, y - radius, x + radius, y + radius)
+        ring = dict(outline=MISTAKE_COLOR, width=max(1, min(3, int(radius / 2)))) if mistakes[i] else {}
+        (draw.rectangle if labelled[i] else draw.ellipse)(box, fill=tuple(int(c) for c in colors[i]), **ring)
+        if labels is not None:
+            draw.text((x, y), str(labels[i]), fill="black", anchor="mm", font=label_font(max(8, int(radius))))
+    if highlight is not None:
+        x, y = p[highlight]
+        r = radius + 6
+        draw.ellipse((x - r, y - r, x + r, y + r), outline=(220, 0, 0), width=3)
+    if title:
+        draw.text((8, 4), title, fill="black", font=label_font(14 if size >= 450 else 12))
+    for k, (name, color) in enumerate(legend):
+        x, y = 8 + (k % columns) * (size // columns), size + top + 18 * (k // columns) + 2
+        draw.rectangle((x, y + 2, x + 11, y + 13), fill=tuple(int(c) for c in color))
+        draw.text((x + 16, y), name, fill="black", font=label_font(12))
+    return np.asarray(img)
+
+
+def class_legend(names: list[str]):
+    return [(name, PALETTE[k]) for k, name in enumerate(names)]
+
+
+def project_2d(h: np.ndarray) -> np.ndarray:
+    """PCA: the embeddings' two directions of largest variance."""
+    h = h - h.mean(0)
+    _, _, vt = np.linalg.svd(h, full_matrices=False)
+    return h @ vt[:2].T
+
+
+# --- the Planetoid graphs -------------------------------------------------------------
+@dataclass(eq=False)  # hashable by identity: the drawing cache below keys on it
+class GraphView:
+    """Everything the tab shows about one dataset; computed once per dataset and cached."""
+    dataset: str
+    num_nodes: int
+    y: np.ndarray
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    edges: np.ndarray          # undirected, each once: [E, 2]
+    neighbours: list           # adjacency lists
+    xy: np.ndarray             # layout [N, 2]
+    probs: dict                # "gcn"/"mlp" -> [N, C] softmax
+    embedding: dict            # "gcn"/"mlp" -> [N, 2] PCA of the hidden layer
+    accuracy: dict             # "gcn"/"mlp" -> test accuracy
+    names: list
+
+    @property
+    def nbytes(self) -> int:  # for the model cache's memory budget
+        return int(sum(a.nbytes for a in (self.y, self.edges, self.xy, *self.probs.values(),
+                                          *self.embedding.values())) + 64 * len(self.edges))
+
+    def predictions(self, arch: str) -> np.ndarray:
+        return self.probs[arch].argmax(1)
+
+
+def _planetoid_or_error(dataset: str):
+    from models.gnn import missing_planetoid_files, planetoid_raw_dir
+
+    if missing_planetoid_files(dataset):
+        raise gr.Error(f"{dataset} is not available on this server: {planetoid_raw_dir(dataset)} lacks the "
+                       f"Planetoid raw files ({', '.join(missing_planetoid_files(dataset))}). Karate Club below "
+                       f"needs no data.")
+
+
+def _build_view(dataset: str) -> GraphView:
+    import torch
+    from models.cache import load_model
+    from models.gnn import ARCHITECTURES, CLASS_NAMES, load_planetoid, model_name, read_layout, split_accuracy
+    from models.persistence import from_pretrained, weights_dir
+
+    data = load_planetoid(dataset)
+    probs, embedding, accuracy = {}, {}, {}
+    for arch, cls in ARCHITECTURES.items():
+        name = model_name(arch, dataset)
+        model = load_model(name, functools.partial(from_pretrained, cls, weights_dir(name)))
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            x, edge_index = data.x.to(device), data.edge_index.to(device)
+            hidden = model.embed(x, edge_index)
+            logits = model(x, edge_index).float().cpu()
+        probs[arch] = torch.softmax(logits, 1).numpy()
+        embedding[arch] = project_2d(hidden.float().cpu().numpy())
+        accuracy[arch] = split_accuracy(logits, data.y, data.test_mask)
+    ei = data.edge_index.numpy()
+    edges = ei[:, ei[0] < ei[1]].T.copy()
+    neighbours = [[] for _ in range(data.num_nodes)]
+    for a, b in edges:
+        neighbours[a].append(int(b))
+        neighbours[b].append(int(a))
+    return GraphView(dataset, data.num_nodes, data.y.numpy(), data.train_mask.numpy(), data.val_mask.numpy(),
+                     data.test_mask.numpy(), edges, neighbours, read_layout(dataset, data), probs, embedding,
+                     accuracy, CLASS_NAMES[dataset])
+
+
+def graph_view(dataset) -> GraphView:
+    """The cached view of a dataset, or a gr.Error saying what is missing."""
+    from models.cache import load_model
+    from models.gnn import PlanetoidMissingError, planetoid_raw_dir
+
+    dataset = check_choice(dataset, "Dataset", DATASETS)
+    _planetoid_or_error(dataset)
+    try:
+        return load_model(f"gnn-view-{dataset}-{planetoid_raw_dir(dataset)}", lambda: _build_view(dataset))
+    except PlanetoidMissingError as exc:  # removed since the check above
+        raise gr.Error(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise gr.Error(f"The {dataset} GNN weights are missing ({exc}): run `python -m models train gcn`.") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _full_graph_image(view: GraphView, arch: str) -> np.ndarray:
+    pred = view.predictions(arch)
+    wrong = (pred != view.y) & ~view.train
+    title = (f"{'GCN (uses the citations)' if arch == 'gcn' else 'MLP (ignores them)'} · "
+             f"test accuracy {view.accuracy[arch]:.1%}")
+    return draw_graph(view.xy, view.edges, PALETTE[pred], GRAPH_SIZE, mistakes=wrong, labelled=view.train,
+                      radius=2.6, title=title, legend=class_legend(view.names))
+
+
+def _embedding_image(view: GraphView, arch: str) -> np.ndarray:
+    title = f"{arch.upper()} hidden layer, PCA · colour = true topic"
+    return draw_graph(view.embedding[arch], np.zeros((0, 2), int), PALETTE[view.y], PANEL_SIZE, radius=2.2,
+                      labelled=view.train, title=title, robust=True)
+
+
+def classify_graph(dataset="Cora"):
+    """Dataset -> (graph coloured by the GCN's predictions, the same for the MLP, GCN embeddings (PCA),
+    MLP embeddings (PCA), summary)."""
+    view = graph_view(dataset)
+    gcn_wrong = int(((view.predictions("gcn") != view.y) & view.test).sum())
+    mlp_wrong = int(((view.predictions("mlp") != view.y) & view.test).sum())
+    summary = (f"**{view.dataset}**: {view.num_nodes:,} papers, {len(view.edges):,} citations, "
+               f"{len(view.names)} topics; trained on {int(view.train.sum())} labelled papers (squares). "
+               f"On the {int(view.test.sum()):,} test papers the **GCN** is right {view.accuracy['gcn']:.1%} "
+               f"of the time ({gcn_wrong} mistakes, black rings), the **MLP** {view.accuracy['mlp']:.1%} "
+               f"({mlp_wrong} mistakes). Click a node in a graph (or type its id) to inspect it.")
+    return (_full_graph_image(view, "gcn"), _full_graph_image(view, "mlp"),
+            _embedding_image(view, "gcn"), _embedding_image(view, "mlp"), summary)
+
+
+def _neighbourhood(view: GraphView, node: int, hops: int) -> dict[int, int]:
+    """node -> hop distance, breadth first, at most SUBGRAPH_MAX_NODES nodes."""
+    dist, frontier = {node: 0}, [node]
+    for h in range(1, hops + 1):
+        nxt = []
+        for u in frontier:
+            for v in view.neighbours[u]:
+                if v not in dist and len(dist) < SUBGRAPH_MAX_NODES:
+                    dist[v] = h
+                    nxt.append(v)
+        frontier = nxt
+    return dist
+
+
+def _probabilities(view: GraphView, arch: str, node: int) -> dict[str, float]:
+    return {name: float(p) for name, p in zip(view.names, view.probs[arch][node])}
+
+
+def inspect_node(dataset="Cora", node=0, hops=2):
+    """(dataset, node id, hops) -> (k-hop neighbourhood drawing, GCN probabilities, MLP probabilities, facts)."""
+    import networkx as nx
+
+    dataset = check_choice(dataset, "Dataset", DATASETS)
+    hops = check_number(hops, "Hops", 1, MAX_HOPS, integer=True)
+    node = check_number(node, "Node", 0, 10**6, integer=True)
+    view = graph_view(dataset)
+    node = check_number(node, f"Node ({dataset} has {view.num_nodes:,} nodes)", 0, view.num_nodes - 1, integer=True)
+    dist = _neighbourhood(view, node, hops)
+    members = list(dist)
+    index = {v: k for k, v in enumerate(members)}
+    edges = np.array([(index[a], index[b]) for a in members for b in view.neighbours[a]
+                      if b in index and index[a] < index[b]], int).reshape(-1, 2)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(members)))
+    graph.add_edges_from(edges.tolist())
+    pos = nx.spring_layout(graph, seed=0, iterations=60)
+    xy = np.array([pos[k] for k in range(len(members))], np.float32)
+    pred = view.predictions("gcn")[members]
+    wrong = pred != view.y[members]
+    title = f"node {node}, {hops} hops ({len(members)} nodes) · colour = GCN prediction"
+    image = draw_graph(xy, edges, PALETTE[pred], PANEL_SIZE, mistakes=wrong, labelled=view.train[members],
+                       radius=9 if len(members) <= 40 else 5, highlight=0, title=title,
+                       legend=class_legend(view.names), labels=members if len(members) <= 40 else None)
+    split = "training (its label was seen)" if view.train[node] else "validation" if view.val[node] else (
+        "test" if view.test[node] else "unlabelled (not in any split)")
+    true, gcn_pred, mlp_pred = (view.names[int(view.y[node])], view.names[int(view.predictions("gcn")[node])],
+                                view.names[int(view.predictions("mlp")[node])])
+    neighbours = view.neighbours[node]
+    agree = int(sum(view.y[v] == view.y[node] for v in neighbours))
+    facts = (f"**Node {node}** · true topic **{true}** · {split} node · {len(neighbours)} citation links, "
+             f"{agree} of them to papers of the same topic.\n\n"
+             f"GCN says **{gcn_pred}** {'✓' if gcn_pred == true else '✗'} · MLP says **{mlp_pred}** "
+             f"{'✓' if mlp_pred == true else '✗'}"
+             + (f" · the view keeps the nearest {SUBGRAPH_MAX_NODES} nodes." if len(members) >= SUBGRAPH_MAX_NODES
+                else ""))
+    return image, _probabilities(view, "gcn", node), _probabilities(view, "mlp", node), facts
+
+
+def pick_node(dataset, evt: gr.SelectData):
+    """A click on a full-graph drawing -> the id of the nearest node."""
+    view = graph_view(dataset)
+    radius = 2.6
+    pixels = _to_pixels(view.xy, GRAPH_SIZE, margin=int(radius) + 8, top=22)
+    x, y = evt.index
+    return int(np.argmin(((pixels - np.array([x, y])) ** 2).sum(1)))
+
+
+# --- Karate Club, trained live ------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _karate():
+    from torch_geometric.datasets import KarateClub
+    from models.gnn import graph_layout
+
+    data = KarateClub()[0]
+    ei = data.edge_index.numpy()
+    return data, graph_layout(data.edge_index, data.num_nodes, seed=1), ei[:, ei[0] < ei[1]].T.copy()
+
+
+def train_karate(epochs=200, learning_rate=0.01, seed=0):
+    """Train a 3-layer GCN (34-4-4-2) on Karate Club from 4 labelled members; streams
+    (2-D embedding, graph coloured by prediction, status) about 40 times."""
+    from models.gnn import train_karate_live
+
+    epochs = check_number(epochs, "Epochs", *KARATE_LIMITS["epochs"], integer=True)
+    learning_rate = check_number(learning_rate, "Learning rate", *KARATE_LIMITS["lr"])
+    gen = seed_generator(seed)
+    data, xy, edges = _karate()
+    y, labelled = data.y.numpy(), data.train_mask.numpy()
+    legend = [(f"community {k}", PALETTE[k]) for k in range(int(y.max()) + 1)]
+    fixed = _to_pixels(np.array([[-1.0, -1.0], [1.0, 1.0]]), PANEL_SIZE, margin=14, top=22)
+    last = time.monotonic()
+    try:
+        for epoch, loss, logits, h in train_karate_live(data, learning_rate, epochs, gen):
+            pred = logits.argmax(1).numpy()
+            wrong = pred != y
+            emb = h.numpy()
+            # fixed axes [-1, 1]^2 (tanh), so the points' movement is visible
+            pixels = (emb + 1) / 2 * (fixed[1] - fixed[0]) + fixed[0]
+            pixels[:, 1] = fixed[1, 1] + fixed[0, 1] - pixels[:, 1]
+            emb_img = draw_graph(emb, np.zeros((0, 2), int), PALETTE[y], PANEL_SIZE, mistakes=wrong, labelled=labelled, radius=6,
+                                 title=f"2-D embedding at epoch {epoch} · colour = true community",
+                                 pixels=pixels, legend=legend)
+            graph_img = draw_graph(xy, edges, PALETTE[pred], PANEL_SIZE, mistakes=wrong, labelled=labelled,
+                                   radius=9, labels=range(len(y)), title="the club · colour = predicted community",
+                                   legend=legend)
+            status = (f"**epoch {epoch}/{epochs}** · loss on the 4 labelled members {loss:.4f} · "
+                      f"{int((~wrong).sum())}/34 members assigned their true community")
+            time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - last)))
+            yield emb_img, graph_img, status
+            last = time.monotonic()
+    except FloatingPointError as exc:
+        raise gr.Error(f"Training stopped: {exc}.") from None
+
+
+EXPLANATION = """
+A **graph convolutional network** classifies the nodes of a graph. Each layer replaces a node's features by
+the degree-normalised average of its own and its neighbours' features, then a learned linear map:
+`H' = σ(D^-1/2 (A+I) D^-1/2 · H · W)` (A: adjacency matrix, I: self-loops, D: degrees). Two layers let a node see
+its 2-hop neighbourhood. On **Cora** / **CiteSeer** the nodes are papers (features: which words they use), the edges
+citations, and only 20 papers per topic are labelled — the GCN labels the rest. The **MLP** beside it has the same
+two layers without the neighbour average (`H' = σ(H·W)`), trained the same way: the accuracy gap is what the
+citations add, because papers mostly cite papers on the same topic.
+
+- **Graphs**: each paper coloured by predicted topic; squares = the labelled training papers; black ring = a wrong
+  prediction. Clusters of one colour are groups of papers citing each other.
+- **Hidden layer, PCA**: the 64-number representation each model computes for every paper, projected to 2-D and
+  coloured by the *true* topic — the GCN's topics separate much more cleanly.
+- **Node**: a paper's k-hop neighbourhood (what the layers average over), its true topic and both models'
+  probabilities.
+"""
+
+KARATE_TEXT = """
+### Watch a GCN learn: Zachary's Karate Club
+34 club members, 78 friendships, 4 communities — and only **one labelled member per community** (squares). A GCN
+with three layers (34 → 4 → 4 → 2, tanh) maps every member to a point in 2-D; a linear classifier reads the
+community off that point. Press **Train** and watch the members spread out: friends are pulled together by the
+neighbour averaging, so the 30 unlabelled members follow their labelled friends. Black ring = wrong community.
+"""
+
+
+def build() -> None:
+    gr.Markdown(EXPLANATION)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=240):
+            dataset = gr.Radio(list(DATASETS), value="Cora", label="Dataset")
+            classify_btn = gr.Button("Classify the graph", variant="primary")
+            node = gr.Number(value=2155, precision=0, minimum=0, label="Node id")
+            hops = gr.Slider(1, MAX_HOPS, value=2, step=1, label="Neighbourhood hops (k)")
+            node_btn = gr.Button("Inspect node")
+            gr.Examples([["Cora", 2155, 2], ["Cora", 2306, 1], ["CiteSeer", 2638, 1], ["Cora", 1701, 1]],
+                        [dataset, node, hops], label="Nodes to try", example_labels=[
+                            "Cora 2155: the citations correct the MLP", "Cora 2306: the neighbours mislead the GCN",
+                            "CiteSeer 2638: the citations correct the MLP", "Cora 1701: a hub with 74 links"])
+            summary = gr.Markdown()
+        with gr.Column(scale=3):
+            with gr.Row():
+                gcn_graph = gr.Image(label="GCN predictions (click a node)", show_label=False, interactive=False)
+                mlp_graph = gr.Image(label="MLP predictions (click a node)", show_label=False, interactive=False)
+    with gr.Row():
+        subgraph = gr.Image(label="Neighbourhood (colour = GCN prediction, red circle = the node)", show_label=False,
+                            interactive=False)
+        with gr.Column():
+            facts = gr.Markdown()
+            gcn_probs = gr.Label(num_top_classes=4, label="GCN: topic probabilities")
+            mlp_probs = gr.Label(num_top_classes=4, label="MLP: topic probabilities")
+    with gr.Row():
+        gcn_emb = gr.Image(label="GCN hidden layer (PCA)", show_label=False, interactive=False)
+        mlp_emb = gr.Image(label="MLP hidden layer (PCA)", show_label=False, interactive=False)
+    model_card("gcn-cora", "mlp-cora", "gcn-citeseer", "mlp-citeseer")
+
+    node_outputs = [subgraph, gcn_probs, mlp_probs, facts]
+    classify_btn.click(classify_graph, dataset, [gcn_graph, mlp_graph, gcn_emb, mlp_emb, summary],
+                       api_name="gnn_predict").success(inspect_node, [dataset, node, hops], node_outputs,
+                                                    api_visibility="private")
+    node_btn.click(inspect_node, [dataset, node, hops], node_outputs, api_name="gnn_node")
+    for image in (gcn_graph, mlp_graph):
+        image.select(pick_node, dataset, node, api_visibility="private").success(
+            inspect_node, [dataset, node, hops], node_outputs, api_visibility="private")
+
+    gr.Markdown(KARATE_TEXT)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=240):
+            epochs = gr.Slider(10, 600, value=200, step=10, label="Epochs")
+            learning_rate = gr.Slider(0.001, 0.1, value=0.01, step=0.001, label="Learning rate (Adam)")
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+            karate_btn = gr.Button("Train", variant="primary")
+            karate_status = gr.Markdown()
+        with gr.Column(scale=3):
+            with gr.Row():
+                karate_emb = gr.Image(label="Embedding", show_label=False, interactive=False)
+                karate_graph = gr.Image(label="Graph", show_label=False, interactive=False)
+    karate_btn.click(train_karate, [epochs, learning_rate, seed], [karate_emb, karate_graph, karate_status],
+                     api_name="gnn_karate_train", concurrency_limit=2)

@@ -1,0 +1,433 @@
+"""Transformer tab: a small GPT writing Shakespeare, streamed token by token, and its attention made visible.
+
+Our model and the optional hub checkpoints load the same way (`from_pretrained` on a
+save_pretrained folder or a hub id: safetensors only, never remote code) through the
+shared model cache. Generation is a hand-written sampling loop over the KV cache, so each
+token is streamed as soon as it exists and sampling uses the request's own generator.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import unicodedata
+
+import gradio as gr
+import numpy as np
+
+from .common import check_choice, check_number, colorize, model_card, seed_generator, upscale
+
+OURS = "Tiny Shakespeare GPT (this hub, characters)"
+# choice -> hub id; the allow-list of online checkpoints (loaded only when picked)
+HUB_MODELS = {
+    "distilgpt2 (hub, 82M parameters, English)": "distilbert/distilgpt2",
+    "gpt2 (hub, 124M parameters, English)": "openai-community/gpt2",
+    "gpt2-chinese-cluecorpussmall (hub, 102M parameters, Chinese)": "uer/gpt2-chinese-cluecorpussmall",
+}
+CHOICES = [OURS, *HUB_MODELS]
+NO_SPACES = {"uer/gpt2-chinese-cluecorpussmall"}  # its BERT tokenizer decodes with a space between characters
+
+LIMITS = {"max_new_tokens": (1, 500), "temperature": (0.05, 2.0), "top_k": (0, 200), "top_p": (0.05, 1.0)}
+MAX_PROMPT_CHARS = 200_000   # longer text is cut (its end is kept) before tokenizing
+MAX_INSPECT_TOKENS = 48      # the attention view reads at most this many (the last ones)
+PROBE_SECONDS = 3.0          # how long to wait for the hub before saying we are offline
+
+# characters our tokenizer does not have, mapped to ones it does (the rest are dropped)
+_CHAR_MAP = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", '"': "'", "\u201c": "'",
+                           "\u201d": "'", "\u2013": "-", "\u2014": "-", "\t": " ", "\r": "", "\u00a0": " ",
+                           "\u2026": "..."})
+
+EXAMPLES = [
+    ["ROMEO:\nO, she doth teach the torches to burn bright!\n"],
+    ["KING HENRY:\nOnce more unto the breach, dear friends,"],
+    ["First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\n"],
+    [""],
+]
+
+
+# --- loading -----------------------------------------------------------------------
+def _hub_reachable() -> bool:
+    """True if the hub's host answers within PROBE_SECONDS (a DNS lookup can hang: run it in a thread)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, 443), timeout=PROBE_SECONDS).close()
+            result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS)
+    return bool(result)
+
+
+def load_checkpoint(source, local_only: bool = True):
+    """(model, tokenizer) from a save_pretrained folder or hub id, through models.gpt.load_pretrained."""
+    from models.gpt import load_pretrained
+
+    return load_pretrained(source, local_only=local_only)
+
+
+def _load_hub(hub_id: str, part: str):
+    """The model or tokenizer of an allow-listed hub checkpoint: the local HF cache first, then the internet."""
+    try:
+        return load_checkpoint(hub_id, local_only=True)[part == "tokenizer"]
+    except OSError:
+        pass
+    if not _hub_reachable():
+        raise gr.Error(f"{hub_id} is not downloaded yet and needs the internet, which this server cannot reach. "
+                       f"Choose '{OURS}' (it works offline).")
+    try:
+        return load_checkpoint(hub_id, local_only=False)[part == "tokenizer"]
+    except OSError as exc:
+        raise gr.Error(f"Could not download {hub_id} as safetensors: {str(exc)[:200]}") from None
+
+
+class LanguageModel:
+    """What a handler needs: the network, its tokenizer and how to read/write text with them."""
+
+    def __init__(self, choice: str, model, tokenizer):
+        self.choice, self.model, self.tokenizer = choice, model, tokenizer
+        self.hub_id = HUB_MODELS.get(choice)
+        self.block = int(getattr(model.config, "n_positions", None) or model.config.max_position_embeddings)
+        if not hasattr(tokenizer, "dlhub_chars"):  # computed once per loaded tokenizer
+            vocab = tokenizer.get_vocab()
+            tokenizer.dlhub_chars = set(vocab) if all(len(t) == 1 for t in vocab) else None
+        self.chars = tokenizer.dlhub_chars  # the known characters of a character-level tokenizer, else None
+        self.device = next(model.parameters()).device
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def decode(self, ids) -> str:
+        text = self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        return text.replace(" ", "") if self.hub_id in NO_SPACES else text
+
+    def start_ids(self) -> list[int]:
+        """What an empty prompt becomes: a newline for ours, else the tokenizer's start/end token."""
+        ids = self.encode("\n") if self.chars is not None else []
+        for name in ("bos_token_id", "eos_token_id", "cls_token_id"):
+            if not ids and getattr(self.tokenizer, name, None) is not None:
+                ids = [getattr(self.tokenizer, name)]
+        return ids or [0]
+
+    def token_text(self, token_id: int) -> str:
+        """One token as a readable label (spaces and newlines made visible)."""
+        text = self.tokenizer.decode([token_id], skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        text = text or self.tokenizer.convert_ids_to_tokens(token_id)
+        return text.replace("\n", "⏎").replace(" ", "␣") or "∅"
+
+
+def load_language_model(choice=OURS) -> LanguageModel:
+    """The chosen model through the shared cache (fp16 on a GPU; the hub ones only when picked)."""
+    from models.cache import load_model
+
+    choice = check_choice(choice, "Model", CHOICES)
+    if choice == OURS:
+        from models.gpt import weights_folder
+
+        folder = weights_folder()
+        if not (folder / "model.safetensors").exists():
+            raise gr.Error("The GPT weights are missing: run `python -m models train gpt`.")
+        model = load_model("gpt", lambda: load_checkpoint(folder)[0], half_ok=True)
+        tokenizer = load_model("gpt-tokenizer", lambda: load_checkpoint(folder)[1])
+    else:
+        hub_id = HUB_MODELS[choice]
+        model = load_model(f"hub:{hub_id}", lambda: _load_hub(hub_id, "model"), half_ok=True)
+        tokenizer = load_model(f"hub-tokenizer:{hub_id}", lambda: _load_hub(hub_id, "tokenizer"))
+    return LanguageModel(choice, model, tokenizer)
+
+
+# --- reading the prompt --------------------------------------------------------------
+def _clean_chars(text: str, chars: set[str]) -> tuple[str, list[str]]:
+    """Map look-alikes (curly quotes, accents, dashes) to known characters; drop and report the rest."""
+    notes, mapped, dropped, out = [], {}, {}, []
+    for ch in text:
+        if ch in chars:
+            out.append(ch)
+            continue
+        alt = ch.translate(_CHAR_MAP)
+        if alt == ch:
+            alt = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if alt and all(c in chars for c in alt):
+            out.append(alt)
+            mapped[ch] = alt
+        elif ch != "\r":
+            dropped[ch] = dropped.get(ch, 0) + 1
+    show = lambda c: {"\n": "⏎", " ": "␣", "\t": "tab"}.get(c, c)  # noqa: E731
+    if mapped:
+        pairs = ", ".join(f"{show(a)}→{show(b)}" for a, b in list(mapped.items())[:12])
+        notes.append(f"Mapped characters the model does not know to ones it does: {pairs}.")
+    if dropped:
+        listed = " ".join(show(c) for c in list(dropped)[:20]) + (" …" if len(dropped) > 20 else "")
+        notes.append(f"Dropped {sum(dropped.values())} character(s) the model never saw in training: {listed} "
+                     f"(it knows only the {len(chars)} characters of Tiny Shakespeare).")
+    return "".join(out), notes
+
+
+def read_prompt(lm: LanguageModel, prompt, keep: int) -> tuple[list[int], list[str], bool]:
+    """Validate and tokenize a prompt -> (the last `keep` token ids, notes for the status line, whether it was cut)."""
+    prompt = "" if prompt is None else prompt
+    if not isinstance(prompt, str):
+        raise gr.Error("Prompt must be text.")
+    prompt, notes = prompt[-MAX_PROMPT_CHARS:], []  # only the end can fit in the context window anyway
+    if lm.chars is not None:
+        prompt, notes = _clean_chars(prompt, lm.chars)
+    ids = lm.encode(prompt) if prompt else []
+    unk = getattr(lm.tokenizer, "unk_token_id", None)
+    if unk is not None and lm.chars is None and ids.count(unk):
+        notes.append(f"{ids.count(unk)} piece(s) of your text are not in this model's vocabulary and became "
+                     f"{lm.tokenizer.unk_token}.")
+    if not ids:
+        if prompt.strip() or notes:
+            notes.append("Nothing of your prompt is left, so the model starts from its start token.")
+        ids = lm.start_ids()
+    if len(ids) > keep:
+        kept_text = lm.decode(ids[-keep:])
+        notes.append(f"Your prompt is {len(ids):,} tokens long; the model reads only its last {keep} "
+                     f"({len(kept_text):,} characters, from “{kept_text[:30]}…”): its context window.")
+        return ids[-keep:], notes, True
+    return ids, notes, False
+
+
+# --- generation ------------------------------------------------------------------------
+def sample_next(logits, temperature: float, top_k: int, top_p: float, generator) -> int:
+    """Draw one token id from the last position's logits with temperature, top-k and top-p (nucleus)."""
+    import torch
+
+    logits = logits.float().cpu() / temperature
+    if 0 < top_k < logits.numel():
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, -1)
+    if top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        outside = sorted_probs.cumsum(0) - sorted_probs >= top_p  # keep the smallest set whose sum reaches top_p
+        probs = probs.clone()
+        probs[order[outside]] = 0.0
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def generate_text(prompt="", max_new_tokens=200, temperature=0.8, top_k=40, top_p=0.95, seed=0, model=OURS):
+    """Stream a continuation of `prompt`: yields (prompt + text so far, status) after every token."""
+    import torch
+
+    max_new_tokens = check_number(max_new_tokens, "Max new tokens", *LIMITS["max_new_tokens"], integer=True)
+    temperature = check_number(temperature, "Temperature", *LIMITS["temperature"])
+    top_k = check_number(top_k, "Top-k", *LIMITS["top_k"], integer=True)
+    top_p = check_number(top_p, "Top-p", *LIMITS["top_p"])
+    generator = seed_generator(seed)
+    lm = load_language_model(model)
+    ids, notes, cut = read_prompt(lm, prompt, keep=lm.block - 1)
+    shown = ("…" if cut else "") + lm.decode(ids)
+    status_notes = "".join(f"\n\n⚠️ {n}" for n in notes)
+
+    new: list[int] = []
+    t0 = time.perf_counter()
+    first = None
+    context, past = list(ids), None
+    feed = context
+    for _ in range(max_new_tokens):
+        if past is not None and len(context) >= lm.block:
+            # the window is full: keep its last 3/4 and recompute, positions restart at 0
+            context = context[-(lm.block * 3 // 4):]
+            feed, past = context, None
+        # grad modes are per thread and Gradio resumes a stream on any worker thread:
+        # no `with` block may stay open across a yield
+        with torch.inference_mode():
+            out = lm.model(torch.tensor([feed], device=lm.device), past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            token = sample_next(out.logits[0, -1], temperature, top_k, top_p, generator)
+        new.append(token)
+        context.append(token)
+        feed = [token]
+        if first is None:
+            first = time.perf_counter() - t0
+        text = lm.decode(new).rstrip("\ufffd")  # a multi-byte character may still be incomplete
+        yield shown + text, _speed(len(new), first, time.perf_counter() - t0, lm) + status_notes
+    yield shown + lm.decode(new), _speed(len(new), first, time.perf_counter() - t0, lm, done=True) + status_notes
+
+
+def _speed(count: int, first: float, total: float, lm: LanguageModel, done: bool = False) -> str:
+    rate = f" · {(count - 1) / (total - first):.0f} tokens/s after it" if count > 1 and total > first else ""
+    head = "**Done**" if done else "Writing…"
+    return f"{head} · {count} new token(s) · first token after {first * 1000:.0f} ms{rate} · {lm.choice}"
+
+
+# --- looking inside -----------------------------------------------------------------------
+def attention_matrix(prompt, layer=1, head=1, model=OURS):
+    """(model, token labels, attention of `head` in `layer` [T, T] (rows attend to columns),
+    next-token probabilities at the last position [V], position-embedding similarity [T, T] or None, notes)."""
+    import torch
+
+    lm = load_language_model(model)
+    n_layer, n_head = lm.model.config.n_layer, lm.model.config.n_head
+    layer = check_number(layer, f"Layer ({lm.choice} has {n_layer})", 1, n_layer, integer=True)
+    head = check_number(head, f"Head ({lm.choice} has {n_head} per layer)", 1, n_head, integer=True)
+    ids, notes, _ = read_prompt(lm, prompt, keep=MAX_INSPECT_TOKENS)
+    positions = None
+    with torch.inference_mode():
+        out = lm.model(torch.tensor([ids], device=lm.device), output_attentions=True)
+        wpe = getattr(getattr(lm.model, "transformer", None), "wpe", None)  # GPT-2's learned positions
+        if wpe is not None:
+            emb = torch.nn.functional.normalize(wpe.weight[: len(ids)].float(), dim=1)
+            positions = (emb @ emb.T).cpu().numpy()
+    attention = out.attentions[layer - 1][0, head - 1].float().cpu().numpy()
+    probs = torch.softmax(out.logits[0, -1].float(), -1).cpu().numpy()
+    labels = [lm.token_text(i) for i in ids]
+    return lm, labels, attention, probs, positions, notes
+
+
+def top_candidates(lm: LanguageModel, probs: np.ndarray, k: int = 10) -> dict[str, float]:
+    """The k most likely next tokens with their probabilities, most likely first (unique labels)."""
+    order = np.argsort(-probs)[:k]
+    result = {}
+    for i in order:
+        label = lm.token_text(int(i))
+        result[label if label not in result else f"{label} (#{i})"] = float(probs[i])
+    return result
+
+
+def _drawable(label: str) -> str:
+    """A label the bundled font can draw: · for a space, \\n for a newline, ? for other scripts."""
+    label = label.replace("␣", "·").replace("⏎", "\\n").replace("…", "..").replace("∅", "-")
+    return "".join(c if ord(c) < 256 else "?" for c in label)
+
+
+def draw_heatmap(labels: list[str], matrix: np.ndarray, masked: bool = True, lo=None, hi=None) -> np.ndarray:
+    """A T x T heatmap, tokens down the left (rows) and along the bottom (columns, written upwards);
+    masked future cells (the upper triangle) in light grey."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    n = len(labels)
+    cell, top = (22 if n <= 24 else 15), 8
+    font = ImageFont.load_default(size=12)
+    short = [_drawable(t if len(t) <= 10 else t[:9] + "…") for t in labels]
+    margin = 10 + max(int(font.getlength(t)) for t in short)
+    img = Image.new("RGB", (margin + n * cell + 8, top + n * cell + margin), "white")
+    cells = upscale(colorize(matrix, lo, hi), cell)
+    if masked:
+        future = upscale(np.triu(np.ones((n, n), np.uint8), 1)[..., None], cell)[..., 0] == 1
+        cells[future] = (236, 236, 236)
+    img.paste(Image.fromarray(cells), (margin, top))
+    draw = ImageDraw.Draw(img)
+    for k, tok in enumerate(short):
+        draw.text((margin - 5, top + k * cell + cell // 2), tok, fill="black", font=font, anchor="rm")
+        label = Image.new("RGB", (margin, cell), "white")
+        ImageDraw.Draw(label).text((margin - 5, cell // 2), tok, fill="black", font=font, anchor="rm")
+        img.paste(label.rotate(90, expand=True), (margin + k * cell, top + n * cell))
+    return np.asarray(img)
+
+
+def inspect_model(prompt="To be, or not to be", layer=1, head=1, model=OURS):
+    """-> (attention heatmap, top-10 next tokens, position-embedding similarity, explanation of what is shown)."""
+    lm, labels, attention, probs, positions, notes = attention_matrix(prompt, layer, head, model)
+    layer, head = int(float(layer)), int(float(head))
+    heat = draw_heatmap(labels, attention, lo=0.0, hi=float(attention.max()))
+    pos = draw_heatmap(labels, positions, masked=False, lo=-1.0, hi=1.0) if positions is not None else None
+    last = attention[-1]
+    focus = np.argsort(-last)[:3]
+    described = ", ".join(f"“{labels[j]}” (position {j + 1}, {last[j]:.0%})" for j in focus if last[j] > 0.005)
+    upper = float(np.abs(np.triu(attention, 1)).max()) if len(labels) > 1 else 0.0
+    text = (f"**Layer {layer}, head {head}** of {lm.choice}, reading {len(labels)} token(s). "
+            f"The last token “{labels[-1]}” attends most to {described}. "
+            f"Largest weight above the diagonal: {upper:.1g} — the causal mask at work.")
+    text += "".join(f"\n\n⚠️ {n}" for n in notes)
+    return heat, top_candidates(lm, probs), pos, text
+
+
+def layer_head_limits(model=OURS):
+    """Fit the layer/head sliders to the chosen model (a hub model is loaded, or its error shown, here)."""
+    lm = load_language_model(model)
+    return (gr.Slider(maximum=lm.model.config.n_layer, value=1), gr.Slider(maximum=lm.model.config.n_head, value=1))
+
+
+# --- the tab --------------------------------------------------------------------------------
+EXPLANATION = """
+A **transformer** reads all its input tokens at once and lets each one look at the others through
+**self-attention**: every token asks a question (its *query*), every earlier token offers a *key* and a *value*,
+and the token takes the values weighted by `softmax(q·k / √d)`. Stack that with small MLPs a few times and train
+it to predict the next token, and you have a **GPT**.
+
+The model here is a small GPT-2 (4 layers × 4 attention heads, 192-dim, 1.8 M parameters) trained on the works of
+Shakespeare **one character at a time** (65 symbols), on a CPU. Its validation loss is in the model card below.
+Type a beginning and watch it write, a character at a time: it learned spelling, words, names in capitals and the
+play layout on its own. Higher **temperature** = bolder, **top-k/top-p** cut off unlikely characters, and the same
+**seed** always gives the same text.
+"""
+
+INSIDE_TEXT = """
+### Look inside: attention
+Each row of the heatmap is one token of your input asking "which earlier tokens matter for predicting what comes
+after me?"; the columns are the tokens it can look at, and brighter = more attention (each row sums to 1;
+`·` marks a space, `\\n` a newline).
+
+- **The causal mask**: the upper-right triangle is grey and empty: a token may never look at tokens to its right,
+  because when the model writes, those do not exist yet. That is why it can generate left to right and reuse
+  earlier work (the *KV cache*: each new character costs one small step, which is how text streams quickly).
+- **Decoder-only**: GPT has no separate encoder. The same stack of masked self-attention layers reads the prompt
+  and writes the continuation; the top-10 list is its output at the last position, the very distribution the
+  generator samples from.
+- **Positional embeddings**: attention itself does not know order, so a learned vector per position (1 … 128)
+  is added to each token's embedding. The right-hand picture is their cosine similarity: the bright band along the
+  diagonal shows neighbouring positions were learned to look alike. Some heads use this to look a fixed
+  distance back (a diagonal stripe in the heatmap), others look for a character such as the last space or newline.
+
+Try different heads: in early layers many look at the previous character; later ones at the start of the word.
+"""
+
+
+def build() -> None:
+    gr.Markdown(EXPLANATION)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            prompt = gr.Textbox(label="Prompt (empty: start from scratch)", lines=4,
+                                value="ROMEO:\nO, she doth teach the torches to burn bright!\n")
+            max_new = gr.Slider(*LIMITS["max_new_tokens"], value=300, step=1, label="Max new tokens")
+            temperature = gr.Slider(*LIMITS["temperature"], value=0.8, step=0.05, label="Temperature")
+            with gr.Row():
+                top_k = gr.Slider(*LIMITS["top_k"], value=40, step=1, label="Top-k (0 = off)")
+                top_p = gr.Slider(*LIMITS["top_p"], value=0.95, step=0.01, label="Top-p (nucleus)")
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+            model = gr.Dropdown(CHOICES, value=OURS, label="Model (the hub ones need the internet once)")
+            generate_btn = gr.Button("Generate", variant="primary")
+            gr.Examples(EXAMPLES, inputs=prompt, label="Beginnings")
+        with gr.Column(scale=2):
+            output = gr.Textbox(label="Generated text (your prompt, then the model's continuation)", lines=18,
+                                max_lines=30, interactive=False)
+            status = gr.Markdown()
+    generate_btn.click(generate_text, [prompt, max_new, temperature, top_k, top_p, seed, model], [output, status],
+                       api_name="gpt_generate", concurrency_limit=4)
+
+    gr.Markdown(INSIDE_TEXT)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            short = gr.Textbox(label=f"A short input (the last {MAX_INSPECT_TOKENS} tokens are read)",
+                               value="To be, or not to be")
+            with gr.Row():
+                layer = gr.Slider(1, 4, value=1, step=1, label="Layer")
+                head = gr.Slider(1, 4, value=1, step=1, label="Head")
+            inspect_btn = gr.Button("Look inside", variant="primary")
+            candidates = gr.Label(num_top_classes=10, label="Top-10 next tokens at the last position")
+        with gr.Column(scale=2):
+            with gr.Row():
+                heatmap = gr.Image(label="Attention: rows = each token, columns = the tokens it looks at",
+                                   interactive=False, format="png")
+                positions = gr.Image(label="Positional embeddings: cosine similarity of positions",
+                                     interactive=False, format="png")
+            inside = gr.Markdown()
+    outputs = [heatmap, candidates, positions, inside]
+    inspect_btn.click(inspect_model, [short, layer, head, model], outputs, api_name="gpt_inspect")
+    short.submit(inspect_model, [short, layer, head, model], outputs, api_visibility="private")
+    model.change(layer_head_limits, model, [layer, head], api_visibility="private")
+    model_card("gpt")
