@@ -9,6 +9,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from demos.common import harden_inputs  # noqa: E402
+from demos.i18n import build_i18n, english_api_info, t, tab_label  # noqa: E402
 from demos.digits import SELECT_BRUSH_JS  # noqa: E402
 
 # (tab title, module in demos/) in the order of the ten algorithms; a tab joins when it is built
@@ -28,21 +29,17 @@ CSS = """
 .digit-canvas { max-width: 480px; }
 """
 
-INTRO = """
-# Deep-Learning Top-10 Demo Hub
-Try the most influential deep-learning algorithms on real models trained for this hub — each tab explains what you
-see, shows the model's internals, and is callable from scripts (see *Use via API* at the bottom of the page).
-"""
-
-
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="Deep-Learning Top-10 Demo Hub") as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(t("app.intro"))  # the header and where to switch the language (demos/i18n.py)
         with gr.Tabs():
             for title, module in TABS:
-                with gr.Tab(title, id=title.lower()):
+                with gr.Tab(tab_label(title, module), id=title.lower()):
                     importlib.import_module(module).build()
     harden_inputs(demo)
+    # English and Chinese for every label, text and model card: the one gr.I18n that main() launches with
+    demo.dlhub_i18n = build_i18n([module for _, module in TABS], demo)
+    english_api_info(demo)
     # api_open=False: API calls go through the queue and its limits like the page does
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=4, api_open=False)
     return demo
@@ -53,15 +50,31 @@ def configure_threads() -> None:
     fighting over small tensors (measured 2x faster under load than 2 threads each).
     Must run before torch is imported, which happens lazily on a tab's first use."""
     os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("DLHUB_TORCH_THREADS", "1"))
+    limit_malloc_arenas()
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each worker thread its own malloc arena and keeps freed memory in it: with 20
+    concurrent clients the server's RSS tripled without any leak (measured with demos.loadtest).
+    A few shared arenas keep it flat; a no-op where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 def main() -> None:
     port = int(os.environ.get("GRADIO_SERVER_PORT") or os.environ.get("PORT") or 7860)
     configure_threads()
-    build_app().launch(
+    demo = build_app()
+    demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), server_port=port,
         max_file_size=MAX_FILE_SIZE, enable_monitoring=False, show_error=False,
-        css=CSS, head=SELECT_BRUSH_JS, theme=gr.themes.Soft(),
+        css=CSS, head=SELECT_BRUSH_JS, theme=gr.themes.Soft(), i18n=demo.dlhub_i18n,
     )
 
 

@@ -99,6 +99,8 @@ def handler_cases() -> dict:
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
         "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),
+        "gpt_generate first token (time to first streamed chunk)": (
+            lambda: next(iter(generate_text("ROMEO:\n", 200))), 300),
         "gpt_generate (200 characters, streamed)": (lambda: list(generate_text("ROMEO:\n", 200)), 2_000),
         "gpt_inspect": (lambda: inspect_model("To be, or not to be", 2, 1), 300),
         "gnn_predict (Cora)": (lambda: classify_graph("Cora"), 1_000),

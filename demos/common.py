@@ -1,47 +1,134 @@
 """What several tabs need: input validation that speaks to the user, image helpers, plots.
 
-Handlers raise `gr.Error` (the only text that reaches a user); everything here
-is cheap to import except matplotlib, which is imported on first plot.
+Handlers raise `error(english, chinese)`, a gr.Error in both languages (the only text made at request
+time that reaches a user); labels and texts are translated by the browser (demos/i18n.py). Everything
+here is cheap to import except matplotlib, which is imported on first plot.
 """
 from __future__ import annotations
 
 import math
+import re
 
 import gradio as gr
 import numpy as np
 
 
+# --- messages in both languages ------------------------------------------------
+# A gr.Error is text made by a handler at request time: the browser's i18n cannot translate it, and
+# the server cannot know the language picked in Settings (it is not sent with the request). So every
+# message a user can see carries both languages, English first (API clients and tests match it).
+def error(en: str, zh: str) -> gr.Error:
+    """A gr.Error in English and simplified Chinese: `raise error("…", "…")`."""
+    return gr.Error(f"{en}\n{zh}")
+
+
+# names of inputs that handlers validate, in Chinese; a name may also be given as an (en, zh) pair
+FIELD_NAMES = {
+    "Seed": "随机种子", "Epochs": "训练轮数", "Learning rate": "学习率", "Dataset": "数据集", "Activation": "激活函数",
+    "Hidden layers": "隐藏层数", "Neurons per layer": "每层神经元数", "Points": "数据点数", "Noise": "噪声",
+    "Model": "模型", "Policy": "策略", "ε": "ε", "Training steps": "训练步数", "Hops": "跳数", "Node": "节点",
+    "Number of neighbours": "近邻个数", "Number of answers": "答案个数", "Vectors": "词向量", "Window": "上下文窗口",
+    "Minimum count": "最小词频", "Max new tokens": "最多生成的 token 数", "Temperature": "温度", "Top-k": "Top-k",
+    "Top-p": "Top-p", "Count": "数量", "Frames": "帧数", "Position t": "位置 t", "Scheduler": "采样器",
+    "Steps": "步数", "Test image index": "测试图像编号", "Timestep t": "时间步 t", "Class": "类别",
+}
+
+
+def field_names(name) -> tuple[str, str]:
+    if isinstance(name, tuple):
+        return name
+    return name, FIELD_NAMES.get(name, name)
+
+
 # --- validation of values that may come straight from the API ---------------
-def check_number(value, name: str, lo: float, hi: float, integer: bool = False):
-    """Return `value` as int/float if it is a finite number in [lo, hi]; else raise gr.Error."""
+def check_number(value, name, lo: float, hi: float, integer: bool = False):
+    """Return `value` as int/float if it is a finite number in [lo, hi]; else raise gr.Error.
+    `name`: the input's English name (translated through FIELD_NAMES) or an (en, zh) pair."""
+    en, zh = field_names(name)
     if isinstance(value, bool) or value is None:
-        raise gr.Error(f"{name} must be a number between {lo} and {hi}.")
+        raise error(f"{en} must be a number between {lo} and {hi}.", f"{zh}必须是 {lo} 到 {hi} 之间的数。")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise gr.Error(f"{name} must be a number between {lo} and {hi}, not {str(value)[:40]!r}.") from None
+        raise error(f"{en} must be a number between {lo} and {hi}, not {str(value)[:40]!r}.",
+                    f"{zh}必须是 {lo} 到 {hi} 之间的数，而不是 {str(value)[:40]!r}。") from None
     if not math.isfinite(number) or not lo <= number <= hi:
-        raise gr.Error(f"{name} must be between {lo} and {hi} (got {str(value)[:40]}).")
+        raise error(f"{en} must be between {lo} and {hi} (got {str(value)[:40]}).",
+                    f"{zh}必须在 {lo} 到 {hi} 之间（收到的是 {str(value)[:40]}）。")
     if integer:
         if number != int(number):
-            raise gr.Error(f"{name} must be a whole number (got {value}).")
+            raise error(f"{en} must be a whole number (got {value}).", f"{zh}必须是整数（收到的是 {value}）。")
         return int(number)
     return number
 
 
-def check_choice(value, name: str, choices):
+def check_choice(value, name, choices):
     if not isinstance(value, str) or value not in choices:
-        raise gr.Error(f"{name} must be one of: {', '.join(map(str, choices))} (got {str(value)[:40]!r}).")
+        en, zh = field_names(name)
+        listed = ", ".join(map(str, choices))
+        raise error(f"{en} must be one of: {listed} (got {str(value)[:40]!r}).",
+                    f"{zh}必须是以下之一：{listed}（收到的是 {str(value)[:40]!r}）。")
     return value
 
 
+def missing_weights(name: str, train: str | None = None) -> gr.Error:
+    """The error for weights that are not on this server, with the command that makes them."""
+    command = f"python -m models train {train or name}"
+    return error(f"The {name.upper()} weights are missing: run `{command}`.",
+                 f"缺少 {name.upper()} 模型的权重：请先运行 `{command}`。")
+
+
+# ImageInputError messages (models/imaging.py) in Chinese, matched on the English text
+_IMAGE_ERRORS_ZH = [
+    (r"No image: draw a digit", "没有图像：请画一个数字，或上传一张图片。"),
+    (r"No image: upload a picture of one piece of clothing", "没有图像：请上传一张单件衣物的图片，或选一个示例。"),
+    (r"The image is (\d+)x(\d+); the limit is (\d+)x(\d+)", "图像尺寸为 {0}×{1}，上限是 {2}×{3} 像素。"),
+    (r"not an image this app can read", "该文件不是本应用能读取的图像（请使用 PNG、JPEG 或 WebP）。"),
+    (r"Expected an image", "需要一张图像（高 × 宽，灰度、RGB 或 RGBA）。"),
+    (r"too small", "图像太小（不足 8×8 像素）。"),
+    (r"NaN or infinite", "图像含有无效的像素值（NaN 或无穷大）。"),
+    (r"The image is empty: draw a digit", "图像是空白的：请先画一个数字（或上传一张）。"),
+    (r"The image is empty \(one flat colour\)", "图像是空白的（只有一种颜色）：请上传一张衣物图片。"),
+]
+
+
+def image_error(exc: Exception) -> gr.Error:
+    """A bilingual gr.Error for an image that cannot be read (models.imaging.ImageInputError)."""
+    message = str(exc)
+    for pattern, zh in _IMAGE_ERRORS_ZH:
+        match = re.search(pattern, message)
+        if match:
+            return error(message, zh.format(*match.groups()))
+    return error(message, "无法读取这张图像（原因见上方英文说明）。")
+
+
+TEXT = {
+    "en": {
+        "common.card": "Model card",
+        "common.principle": "Principle / 原理",
+    },
+    "zh-CN": {
+        "common.card": "模型卡",
+        "common.principle": "原理 / Principle",
+    },
+}
+
+
+def principle(key: str, open: bool = False) -> None:
+    """The tab's "Principle / 原理" panel: Markdown with $…$ and $$…$$ formulas, in the page's language."""
+    from .i18n import LATEX, t
+
+    with gr.Accordion(t("common.principle"), open=open):
+        gr.Markdown(t(key), latex_delimiters=LATEX)
+
+
 def model_card(*names: str) -> None:
-    """A collapsed "Model card" panel per model, read from weights/NAME (never retyped)."""
-    from models.cards import card_markdown
+    """A collapsed "Model card" panel per model, read from weights/NAME (never retyped), in the page's language."""
+    from .i18n import t
 
     for name in names:
-        with gr.Accordion(f"Model card: {name}", open=False):
-            gr.Markdown(card_markdown(name))
+        with gr.Accordion(t("common.card") + f": {name}", open=False):
+            gr.Markdown(t(f"card.{name}"))
 
 
 def seed_generator(seed) -> "torch.Generator":
@@ -52,20 +139,23 @@ def seed_generator(seed) -> "torch.Generator":
     return torch.Generator().manual_seed(seed)
 
 
-def _expected(component) -> str:
-    """What a component accepts, in words, for error messages."""
+def _expected(component) -> tuple[str, str]:
+    """What a component accepts, in words (English, Chinese), for error messages."""
     if isinstance(component, (gr.Slider, gr.Number)):
         lo, hi = getattr(component, "minimum", None), getattr(component, "maximum", None)
-        return f"a number between {lo} and {hi}" if lo is not None and hi is not None else "a number"
+        if lo is not None and hi is not None:
+            return f"a number between {lo} and {hi}", f"{lo} 到 {hi} 之间的数"
+        return "a number", "一个数"
     if isinstance(component, (gr.Radio, gr.Dropdown)):
-        return "one of: " + ", ".join(str(c[1] if isinstance(c, tuple) else c) for c in component.choices)
+        listed = ", ".join(str(c[1] if isinstance(c, tuple) else c) for c in component.choices)
+        return "one of: " + listed, "以下之一：" + listed
     if isinstance(component, (gr.Image, gr.ImageEditor)):
         from models.imaging import NOT_AN_IMAGE
 
-        return NOT_AN_IMAGE
+        return NOT_AN_IMAGE, image_error(ValueError(NOT_AN_IMAGE)).message.split("\n", 1)[1]
     if isinstance(component, gr.Textbox):
-        return "text"
-    return "a valid value"
+        return "text", "文本"
+    return "a valid value", "有效的值"
 
 
 def harden_inputs(demo: gr.Blocks) -> None:
@@ -74,8 +164,10 @@ def harden_inputs(demo: gr.Blocks) -> None:
     Components decode request values before a handler runs; given None, a wrong type or a
     file that is not an image, several raise plain exceptions, which reach API users as a
     generic "error" with no explanation. Wrapping each component's `preprocess` turns those
-    into "<label>: expected …" messages, for every tab at once.
+    into "<label>: expected …" messages (in both languages), for every tab at once.
     """
+    from .i18n import plain
+
     for block in demo.blocks.values():
         if not hasattr(block, "preprocess") or getattr(block, "_readable_errors", False):
             continue
@@ -86,11 +178,14 @@ def harden_inputs(demo: gr.Blocks) -> None:
             except gr.Error:
                 raise
             except Exception:
-                label = getattr(_block, "label", None) or "An input"
-                expected = _expected(_block)
-                if expected.endswith("."):  # a full sentence already
-                    raise gr.Error(f"{label}: {expected}") from None
-                raise gr.Error(f"{label}: expected {expected}, got {str(payload)[:60]!r}.") from None
+                label = getattr(_block, "label", None)
+                label_en, label_zh = (plain(label, "en"), plain(label, "zh-CN")) if label else ("An input", "某个输入")
+                en, zh = _expected(_block)
+                if en.endswith("."):  # a full sentence already
+                    raise error(f"{label_en}: {en}", f"{label_zh}：{zh}") from None
+                got = str(payload)[:60]
+                raise error(f"{label_en}: expected {en}, got {got!r}.",
+                            f"{label_zh}：应为{zh}，收到的是 {got!r}。") from None
 
         block.preprocess = readable
         block._readable_errors = True

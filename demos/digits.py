@@ -4,7 +4,8 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .common import editor_image, upscale
+from .common import editor_image, image_error, missing_weights, upscale
+from .i18n import t
 
 CANVAS = 360  # px; big enough for a finger, small enough to fit beside the outputs
 
@@ -28,7 +29,13 @@ SELECT_BRUSH_JS = """
 """
 
 
-def digit_canvas(label: str = "Draw a digit (0-9)") -> gr.Sketchpad:
+TEXT = {
+    "en": {"digits.canvas": "Draw a digit (0-9)"},
+    "zh-CN": {"digits.canvas": "画一个数字（0-9）"},
+}
+
+
+def digit_canvas(label=t("digits.canvas")) -> gr.Sketchpad:
     return gr.Sketchpad(
         label=label, type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
         brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
@@ -43,7 +50,7 @@ def read_digit(value) -> np.ndarray:
     try:
         return mnist_like(editor_image(value))
     except ImageInputError as exc:
-        raise gr.Error(str(exc)) from None
+        raise image_error(exc) from None
 
 
 def load_digit_model(name: str):
@@ -55,7 +62,7 @@ def load_digit_model(name: str):
     try:
         return load_model(f"digits-{name}", lambda: from_pretrained(model_cls, weights_dir(name)))
     except FileNotFoundError:
-        raise gr.Error(f"The {name.upper()} weights are missing: run `python -m models train {name}`.") from None
+        raise missing_weights(name) from None
 
 
 def digit_probabilities(model, batch: np.ndarray) -> np.ndarray:

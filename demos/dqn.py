@@ -10,9 +10,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, model_card
+from .common import check_choice, check_number, error, missing_weights, model_card, principle
+from .i18n import t
 
-POLICIES = {"trained": "trained (greedy)", "epsilon-greedy": "ε-greedy", "random": "random"}
+POLICIES = ("trained", "epsilon-greedy", "random")  # shown as dqn.trained, dqn.epsilon-greedy, dqn.random
 LIMITS = {"seed": (0, 2**31 - 1), "epsilon": (0.0, 1.0), "steps": (1_000, 20_000), "lr": (1e-5, 0.05)}
 MAX_TRAIN_SECONDS = 30     # the live training stops after this, whatever the step budget
 UPDATE_SECONDS = 0.5       # how often the live curve is redrawn
@@ -28,7 +29,7 @@ def load_agent():
     try:
         return load_model("dqn", lambda: from_pretrained(QNetwork, weights_dir("dqn")))
     except FileNotFoundError:
-        raise gr.Error("The DQN weights are missing: run `python -m models train dqn`.") from None
+        raise missing_weights("dqn") from None
 
 
 # --- the episode as a GIF ---------------------------------------------------------------
@@ -46,7 +47,7 @@ def _gif_dir() -> Path:
 
 
 def episode_gif(frames: list[np.ndarray], actions: np.ndarray, explored: np.ndarray) -> str:
-    """Frames (every RENDER_EVERY-th step) -> an animated GIF file, half size, with the step and action."""
+    """Frames (every RENDER_EVERY-th step, already half size) -> an animated GIF file with the step and action."""
     from PIL import Image, ImageDraw
 
     from .gnn import label_font
@@ -54,7 +55,7 @@ def episode_gif(frames: list[np.ndarray], actions: np.ndarray, explored: np.ndar
     font = label_font(15)
     images = []
     for k, frame in enumerate(frames):
-        img = Image.fromarray(frame).reduce(2)
+        img = Image.fromarray(frame)
         t = min(k * RENDER_EVERY, len(actions))
         draw = ImageDraw.Draw(img)
         if t < len(actions):
@@ -149,7 +150,7 @@ def train_from_scratch(steps=20_000, learning_rate=0.002, seed=0):
             yield curve_frame(at, returns), status, None
             last = time.monotonic()
     if model is None:
-        raise gr.Error("No episode finished within the training budget.")
+        raise error("No episode finished within the training budget.", "在训练预算内没有完成任何一个回合。")
     model.eval()
     episode = run_episode(model, seed, 0.0, render_every=RENDER_EVERY)
     done = "stopped at the time limit" if at[-1] < steps - 500 else "done"
@@ -158,7 +159,10 @@ def train_from_scratch(steps=20_000, learning_rate=0.002, seed=0):
     yield curve_frame(at, returns), status, episode_gif(episode["frames"], episode["actions"], episode["random"])
 
 
-EXPLANATION = """
+TEXT = {
+    "en": {
+        "dqn.title": "DQN",
+        "dqn.intro": """
 **Deep Q-learning** (Mnih et al. 2015) learns to act from reward alone. The network estimates `Q(s, a)`: the
 total future reward of taking action `a` (push the cart left or right) in state `s` (cart position and velocity,
 pole angle and angular velocity). It learns from its own play: transitions `(s, a, r, s')` go into a
@@ -172,41 +176,141 @@ otherwise the action with the larger Q. CartPole gives +1 for every step the pol
   to keep the pole up for a long time"; it drops when a fall is coming. Try the random policy or a large ε and
   watch Q fall before the pole does.
 - **Train from scratch**: a fresh network, a small budget; the curve shows the return per episode rising.
-"""
+""",
+        "dqn.principle": r"""
+**What it computes.** The optimal action value obeys the Bellman equation
+$Q^*(s,a) = \mathbb{E}\big[r + \gamma \max_{a'} Q^*(s', a')\big]$. A network $Q_\theta$ (here 4 → 120 → 84 → 2, ReLU)
+approximates it and the agent picks $a = \arg\max_a Q_\theta(s, a)$. For a transition $(s, a, r, s')$ the
+*temporal-difference* (TD) target and loss are
+$$y = r + \gamma\,(1 - \text{done})\,\max_{a'} Q_{\bar\theta}(s', a'), \qquad
+\mathcal{L}(\theta) = \mathrm{Huber}\big(Q_\theta(s,a) - y\big),\quad
+\mathrm{Huber}(\delta) = \begin{cases}\tfrac12\delta^2 & |\delta| \le 1\\ |\delta| - \tfrac12 & \text{otherwise}\end{cases}$$
+with $\gamma = 0.99$. $Q_{\bar\theta}$ is the **target network**, a copy of $Q_\theta$ refreshed every 250 steps,
+so the target does not move with every update; the Huber loss keeps large TD errors from producing huge gradients.
+
+**How it is trained.** The agent plays CartPole ε-greedily (ε falls from 1 to 0.02 over the first 10% of the
+100,000 steps) and stores every transition in a **replay buffer** of 50,000; every 4 steps Adam takes a gradient
+step on a random batch of 128, which breaks the correlation between consecutive steps. The checkpoint with the best
+greedy return on held-out start states is kept.
+
+**Strengths and weaknesses.** Learns from reward alone and reuses experience efficiently; but it only handles
+discrete actions, the max over noisy estimates over-estimates Q, and training is unstable and sensitive to
+hyper-parameters (try a few seeds below).
+
+**Where it is used.** Atari games (its famous debut), and as the basis of Double/Dueling DQN and Rainbow; value-based
+RL for recommendation, scheduling and control. The Q-value plot below shows $Q_\theta(s_t, \text{left})$ and
+$Q_\theta(s_t, \text{right})$ at every step of the episode.
+""",
+        "dqn.policy": "Policy",
+        "dqn.trained": "trained (greedy)",
+        "dqn.epsilon-greedy": "ε-greedy",
+        "dqn.random": "random",
+        "dqn.epsilon": "ε (for ε-greedy)",
+        "dqn.seed": "Episode seed (start state)",
+        "dqn.play": "Run an episode",
+        "dqn.examples": "Try",
+        "dqn.video": "Episode (GIF, real time)",
+        "dqn.q_plot": "Q-values and actions",
+        "dqn.train_intro": "### Train from scratch\nA new network with a small budget (at most "
+                           f"{LIMITS['steps'][1]:,} steps or {MAX_TRAIN_SECONDS} s). The shipped agent trained the "
+                           "same way for 100,000 steps; short runs are often unstable, a property of DQN.",
+        "dqn.steps": "Training steps",
+        "dqn.lr": "Learning rate (Adam)",
+        "dqn.train_seed": "Seed",
+        "dqn.train": "Train from scratch",
+        "dqn.curve": "Learning curve",
+        "dqn.trained_video": "The freshly trained agent",
+    },
+    "zh-CN": {
+        "dqn.title": "DQN 深度 Q 网络",
+        "dqn.intro": """
+**深度 Q 学习**（Mnih 等，2015）只凭奖励学会行动。网络估计 `Q(s, a)`：在状态 `s`（小车的位置和速度、杆的角度和角速度）
+下采取动作 `a`（把小车向左推或向右推）之后能得到的未来总奖励。它从自己的试玩中学习：状态转移 `(s, a, r, s')` 被存进
+**经验回放**缓冲区，再随机取出一批，用 Huber 损失把 `Q(s, a)` 拉向 `r + γ·max_a' Q_target(s', a')`（γ = 0.99）；
+**目标网络** `Q_target` 是一份冻结的副本，每隔几百步更新一次，免得目标追着自己跑。训练时它按 **ε-贪心** 行动：以概率 ε
+随机选动作，否则选 Q 值较大的动作。CartPole 中杆每多立住一步得 +1 分，最多 500 分。
+
+- **回合**：gymnasium 渲染的小车画面、总回报，以及每一步两个动作的 Q 值：智能体朝 Q 值较大的方向推（柱状图：两者之差，
+  颜色表示实际采取的动作）。Q 值高而平稳表示“我预计能让杆立很久”；杆快要倒时它会下降。试试随机策略或较大的 ε，
+  看 Q 值如何先于杆倒下而下降。
+- **从零开始训练**：一个全新的网络、很小的训练预算；曲线显示每个回合的回报逐渐上升。
+""",
+        "dqn.principle": r"""
+**计算什么。** 最优动作价值满足贝尔曼方程 $Q^*(s,a) = \mathbb{E}\big[r + \gamma \max_{a'} Q^*(s', a')\big]$。
+网络 $Q_\theta$（这里是 4 → 120 → 84 → 2，ReLU）去逼近它，智能体选择 $a = \arg\max_a Q_\theta(s, a)$。
+对一次状态转移 $(s, a, r, s')$，**时序差分**（TD）目标和损失为
+$$y = r + \gamma\,(1 - \text{done})\,\max_{a'} Q_{\bar\theta}(s', a'), \qquad
+\mathcal{L}(\theta) = \mathrm{Huber}\big(Q_\theta(s,a) - y\big),\quad
+\mathrm{Huber}(\delta) = \begin{cases}\tfrac12\delta^2 & |\delta| \le 1\\ |\delta| - \tfrac12 & \text{否则}\end{cases}$$
+其中 $\gamma = 0.99$。$Q_{\bar\theta}$ 是**目标网络**，即 $Q_\theta$ 的副本，每 250 步同步一次，这样目标不会随每次更新而移动；
+Huber 损失则避免很大的 TD 误差产生过大的梯度。
+
+**怎样训练。** 智能体以 ε-贪心的方式玩 CartPole（在 10 万步的前 10% 中，ε 从 1 降到 0.02），把每次状态转移存入容量为
+5 万的**经验回放**缓冲区；每 4 步用 Adam 在随机抽取的 128 条经验上做一次梯度更新，从而打破相邻步骤之间的相关性。
+最后保留在留出的初始状态上贪心回报最高的检查点。
+
+**优点与不足。** 只凭奖励就能学习，并能高效地重复利用经验；但只适用于离散动作，对有噪声的估计取最大值会高估 Q 值，
+而且训练不稳定、对超参数敏感（可以在下方多试几个随机种子）。
+
+**应用场景。** Atari 游戏（它一举成名的地方），也是 Double DQN、Dueling DQN 和 Rainbow 的基础；基于价值的强化学习还用于
+推荐、调度和控制。下方的 Q 值图显示回合中每一步的 $Q_\theta(s_t, \text{左})$ 和 $Q_\theta(s_t, \text{右})$。
+""",
+        "dqn.policy": "策略",
+        "dqn.trained": "训练好的（贪心）",
+        "dqn.epsilon-greedy": "ε-贪心",
+        "dqn.random": "随机",
+        "dqn.epsilon": "ε（用于 ε-贪心）",
+        "dqn.seed": "回合随机种子（初始状态）",
+        "dqn.play": "运行一个回合",
+        "dqn.examples": "试一试",
+        "dqn.video": "回合画面（GIF，实时速度）",
+        "dqn.q_plot": "Q 值与动作",
+        "dqn.train_intro": "### 从零开始训练\n一个全新的网络，训练预算很小（最多 "
+                           f"{LIMITS['steps'][1]:,} 步或 {MAX_TRAIN_SECONDS} 秒）。本站提供的智能体用同样的方法训练了 "
+                           "100,000 步；短时间的训练常常不稳定，这是 DQN 本身的特点。",
+        "dqn.steps": "训练步数",
+        "dqn.lr": "学习率（Adam）",
+        "dqn.train_seed": "随机种子",
+        "dqn.train": "从零开始训练",
+        "dqn.curve": "学习曲线",
+        "dqn.trained_video": "刚训练好的智能体",
+    },
+}
 
 
 def build() -> None:
-    gr.Markdown(EXPLANATION)
+    gr.Markdown(t("dqn.intro"))
+    principle("dqn.principle")
     with gr.Row():
         with gr.Column(scale=1, min_width=240):
-            policy = gr.Radio([(label, key) for key, label in POLICIES.items()], value="trained", label="Policy")
-            epsilon = gr.Slider(*LIMITS["epsilon"], value=0.2, step=0.01, label="ε (for ε-greedy)")
-            seed = gr.Number(value=0, precision=0, minimum=0, label="Episode seed (start state)")
-            play_btn = gr.Button("Run an episode", variant="primary")
+            policy = gr.Radio([(t(f"dqn.{key}"), key) for key in POLICIES], value="trained", label=t("dqn.policy"))
+            epsilon = gr.Slider(*LIMITS["epsilon"], value=0.2, step=0.01, label=t("dqn.epsilon"))
+            seed = gr.Number(value=0, precision=0, minimum=0, label=t("dqn.seed"))
+            play_btn = gr.Button(t("dqn.play"), variant="primary")
+            # example labels are shown as they are (Gradio does not translate them): both languages
             gr.Examples([[0, "trained", 0.2], [3, "epsilon-greedy", 0.3], [7, "random", 0.2]],
-                        [seed, policy, epsilon], label="Try",
-                        example_labels=["trained, seed 0", "ε-greedy, ε = 0.3", "random, seed 7"])
+                        [seed, policy, epsilon], label=t("dqn.examples"),
+                        example_labels=["trained, seed 0 · 训练好的，种子 0", "ε-greedy, ε = 0.3 · ε-贪心",
+                                        "random, seed 7 · 随机，种子 7"])
             summary = gr.Markdown()
         with gr.Column(scale=2):
             with gr.Row():
-                video = gr.Image(label="Episode (GIF, real time)", type="filepath", interactive=False)
-                q_plot = gr.Image(label="Q-values and actions", interactive=False)
+                video = gr.Image(label=t("dqn.video"), type="filepath", interactive=False)
+                q_plot = gr.Image(label=t("dqn.q_plot"), interactive=False)
     play_btn.click(play_episode, [seed, policy, epsilon], [video, q_plot, summary], api_name="dqn_episode")
 
-    gr.Markdown("### Train from scratch\nA new network with a small budget (at most "
-                f"{LIMITS['steps'][1]:,} steps or {MAX_TRAIN_SECONDS} s). The shipped agent trained the same way "
-                "for 100,000 steps; short runs are often unstable, a property of DQN.")
+    gr.Markdown(t("dqn.train_intro"))
     with gr.Row():
         with gr.Column(scale=1, min_width=240):
-            steps = gr.Slider(*LIMITS["steps"], value=20_000, step=1_000, label="Training steps")
-            learning_rate = gr.Slider(0.0001, 0.01, value=0.002, step=0.0001, label="Learning rate (Adam)")
-            train_seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
-            train_btn = gr.Button("Train from scratch", variant="primary")
+            steps = gr.Slider(*LIMITS["steps"], value=20_000, step=1_000, label=t("dqn.steps"))
+            learning_rate = gr.Slider(0.0001, 0.01, value=0.002, step=0.0001, label=t("dqn.lr"))
+            train_seed = gr.Number(value=0, precision=0, minimum=0, label=t("dqn.train_seed"))
+            train_btn = gr.Button(t("dqn.train"), variant="primary")
         with gr.Column(scale=2):
-            curve = gr.LinePlot(x="step", y="return", color="series", title="Learning curve",
-                                y_title="episode return", height=300)
+            curve = gr.LinePlot(x="step", y="return", color="series", title=t("dqn.curve"),
+                                y_title="episode return · 回合回报", height=300)
             train_status = gr.Markdown()
-            trained_video = gr.Image(label="The freshly trained agent", type="filepath", interactive=False)
+            trained_video = gr.Image(label=t("dqn.trained_video"), type="filepath", interactive=False)
     train_btn.click(train_from_scratch, [steps, learning_rate, train_seed], [curve, train_status, trained_video],
                     api_name="dqn_train", concurrency_limit=2)
     model_card("dqn")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, model_card, seed_generator
+from .common import check_choice, check_number, error, model_card, principle, seed_generator
+from .i18n import t
 
 DATASETS = ("Cora", "CiteSeer")
 MAX_HOPS = 3
@@ -122,9 +123,11 @@ def _planetoid_or_error(dataset: str):
     from models.gnn import missing_planetoid_files, planetoid_raw_dir
 
     if missing_planetoid_files(dataset):
-        raise gr.Error(f"{dataset} is not available on this server: {planetoid_raw_dir(dataset)} lacks the "
-                       f"Planetoid raw files ({', '.join(missing_planetoid_files(dataset))}). Karate Club below "
-                       f"needs no data.")
+        files = ", ".join(missing_planetoid_files(dataset))
+        raise error(f"{dataset} is not available on this server: {planetoid_raw_dir(dataset)} lacks the "
+                    f"Planetoid raw files ({files}). Karate Club below needs no data.",
+                    f"本服务器上没有 {dataset} 数据集：{planetoid_raw_dir(dataset)} 中缺少 Planetoid 原始文件（{files}）。"
+                    "下方的空手道俱乐部不需要任何数据。")
 
 
 def _build_view(dataset: str) -> GraphView:
@@ -167,9 +170,10 @@ def graph_view(dataset) -> GraphView:
     try:
         return load_model(f"gnn-view-{dataset}-{planetoid_raw_dir(dataset)}", lambda: _build_view(dataset))
     except PlanetoidMissingError as exc:  # removed since the check above
-        raise gr.Error(str(exc)) from None
+        raise error(str(exc), f"本服务器上没有 {dataset} 数据集的原始文件（详见上方英文说明）。") from None
     except FileNotFoundError as exc:
-        raise gr.Error(f"The {dataset} GNN weights are missing ({exc}): run `python -m models train gcn`.") from None
+        raise error(f"The {dataset} GNN weights are missing ({exc}): run `python -m models train gcn`.",
+                    f"缺少 {dataset} 的 GNN 权重：请先运行 `python -m models train gcn`。") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -229,7 +233,8 @@ def inspect_node(dataset="Cora", node=0, hops=2):
     hops = check_number(hops, "Hops", 1, MAX_HOPS, integer=True)
     node = check_number(node, "Node", 0, 10**6, integer=True)
     view = graph_view(dataset)
-    node = check_number(node, f"Node ({dataset} has {view.num_nodes:,} nodes)", 0, view.num_nodes - 1, integer=True)
+    node = check_number(node, (f"Node ({dataset} has {view.num_nodes:,} nodes)",
+                               f"节点（{dataset} 共有 {view.num_nodes:,} 个节点）"), 0, view.num_nodes - 1, integer=True)
     dist = _neighbourhood(view, node, hops)
     members = list(dist)
     index = {v: k for k, v in enumerate(members)}
@@ -314,17 +319,19 @@ def train_karate(epochs=200, learning_rate=0.01, seed=0):
             yield emb_img, graph_img, status
             last = time.monotonic()
     except FloatingPointError as exc:
-        raise gr.Error(f"Training stopped: {exc}.") from None
+        raise error(f"Training stopped: {exc}.", "训练已停止：损失变成了无穷大（学习率是不是太大了？）。") from None
 
 
-EXPLANATION = """
+TEXT = {
+    "en": {
+        "gnn.title": "GNN",
+        "gnn.intro": """
 A **graph convolutional network** classifies the nodes of a graph. Each layer replaces a node's features by
-the degree-normalised average of its own and its neighbours' features, then a learned linear map:
-`H' = σ(D^-1/2 (A+I) D^-1/2 · H · W)` (A: adjacency matrix, I: self-loops, D: degrees). Two layers let a node see
-its 2-hop neighbourhood. On **Cora** / **CiteSeer** the nodes are papers (features: which words they use), the edges
-citations, and only 20 papers per topic are labelled — the GCN labels the rest. The **MLP** beside it has the same
-two layers without the neighbour average (`H' = σ(H·W)`), trained the same way: the accuracy gap is what the
-citations add, because papers mostly cite papers on the same topic.
+the degree-normalised average of its own and its neighbours' features, then a learned linear map (the formula is
+under *Principle*). Two layers let a node see its 2-hop neighbourhood. On **Cora** / **CiteSeer** the nodes are
+papers (features: which words they use), the edges citations, and only 20 papers per topic are labelled — the GCN
+labels the rest. The **MLP** beside it has the same two layers without the neighbour average (`H' = σ(H·W)`),
+trained the same way: the accuracy gap is what the citations add, because papers mostly cite papers on the same topic.
 
 - **Graphs**: each paper coloured by predicted topic; squares = the labelled training papers; black ring = a wrong
   prediction. Clusters of one colour are groups of papers citing each other.
@@ -332,45 +339,150 @@ citations add, because papers mostly cite papers on the same topic.
   coloured by the *true* topic — the GCN's topics separate much more cleanly.
 - **Node**: a paper's k-hop neighbourhood (what the layers average over), its true topic and both models'
   probabilities.
-"""
+""",
+        "gnn.principle": r"""
+**What it computes.** A graph convolution (Kipf & Welling 2017, PyTorch Geometric's `GCNConv` here) adds a
+self-loop to every node and averages over the neighbourhood with symmetric degree normalisation:
+$$H^{(\ell+1)} = \sigma\!\left(\tilde D^{-1/2}\,\tilde A\,\tilde D^{-1/2}\, H^{(\ell)}\, W^{(\ell)} + b^{(\ell)}\right),
+\qquad \tilde A = A + I,\quad \tilde D_{ii} = \textstyle\sum_j \tilde A_{ij}$$
+or, for one node, $h_i' = \sigma\big(\sum_{j \in \mathcal{N}(i)\cup\{i\}} \frac{1}{\sqrt{\tilde d_i \tilde d_j}}\, W h_j + b\big)$.
+The Cora/CiteSeer model has two such layers: $Z = \mathrm{softmax}\big(\hat A\, \mathrm{ReLU}(\hat A X W^{(0)})\, W^{(1)}\big)$
+with $\hat A = \tilde D^{-1/2}\tilde A\tilde D^{-1/2}$, 64 hidden units: each paper's prediction depends on its
+2-hop neighbourhood, exactly the subgraph the *Node* view draws.
 
-KARATE_TEXT = """
+**How it is trained.** Semi-supervised: the cross-entropy is computed on the 20 labelled papers per topic only, but
+every forward pass runs over the whole graph, so the unlabelled papers shape the features too. Full-batch Adam
+(learning rate 0.01, weight decay on the first layer), dropout 0.8, 200 epochs, the epoch with the best validation
+accuracy kept. The Karate Club model stacks three layers (34 → 4 → 4 → 2, tanh) and trains live below.
+
+**Strengths and weaknesses.** Uses the links as evidence, needs few labels, and has few parameters; but it assumes
+linked nodes are alike (homophily), so a node whose neighbours have another topic is pulled the wrong way (Cora
+2306), and stacking many layers over-smooths all nodes towards the same vector.
+
+**Where it is used.** Citation and social networks, recommendation, fraud detection, molecules and proteins,
+traffic forecasting. In the PCA pictures below, $\mathrm{ReLU}(\hat A X W^{(0)})$ (the GCN) separates topics more
+cleanly than $\mathrm{ReLU}(X W^{(0)})$ (the MLP).
+""",
+        "gnn.karate": """
 ### Watch a GCN learn: Zachary's Karate Club
 34 club members, 78 friendships, 4 communities — and only **one labelled member per community** (squares). A GCN
 with three layers (34 → 4 → 4 → 2, tanh) maps every member to a point in 2-D; a linear classifier reads the
 community off that point. Press **Train** and watch the members spread out: friends are pulled together by the
 neighbour averaging, so the 30 unlabelled members follow their labelled friends. Black ring = wrong community.
-"""
+""",
+        "gnn.dataset": "Dataset",
+        "gnn.classify": "Classify the graph",
+        "gnn.node": "Node id",
+        "gnn.hops": "Neighbourhood hops (k)",
+        "gnn.inspect": "Inspect node",
+        "gnn.examples": "Nodes to try",
+        "gnn.gcn_graph": "GCN predictions (click a node)",
+        "gnn.mlp_graph": "MLP predictions (click a node)",
+        "gnn.subgraph": "Neighbourhood (colour = GCN prediction, red circle = the node)",
+        "gnn.gcn_probs": "GCN: topic probabilities",
+        "gnn.mlp_probs": "MLP: topic probabilities",
+        "gnn.gcn_emb": "GCN hidden layer (PCA)",
+        "gnn.mlp_emb": "MLP hidden layer (PCA)",
+        "gnn.epochs": "Epochs",
+        "gnn.lr": "Learning rate (Adam)",
+        "gnn.seed": "Seed",
+        "gnn.train": "Train",
+        "gnn.karate_emb": "Embedding",
+        "gnn.karate_graph": "Graph",
+    },
+    "zh-CN": {
+        "gnn.title": "GNN 图神经网络",
+        "gnn.intro": """
+**图卷积网络**（GCN）对图中的节点进行分类。每一层先把一个节点的特征替换为它自身和邻居特征按度归一化后的平均，
+再做一次学到的线性变换（公式见“原理”）。两层之后，每个节点就能看到 2 跳以内的邻域。在 **Cora** / **CiteSeer** 上，
+节点是论文（特征：用了哪些词），边是引用关系，每个主题只有 20 篇论文带标签——其余论文由 GCN 来标注。旁边的 **MLP**
+有同样的两层，但不做邻居平均（`H' = σ(H·W)`），训练方式相同：两者准确率的差距，就是引用关系带来的收益，因为论文大多
+引用同一主题的论文。
+
+- **图**：每篇论文按预测的主题着色；方块 = 带标签的训练论文；黑圈 = 预测错误。同一颜色的聚团就是相互引用的论文群。
+- **隐藏层（PCA）**：每个模型为每篇论文算出的 64 维表示，投影到 2 维，并按*真实*主题着色——GCN 的各个主题分得清楚得多。
+- **节点**：一篇论文的 k 跳邻域（也就是各层求平均的范围）、它的真实主题，以及两个模型给出的概率。
+""",
+        "gnn.principle": r"""
+**计算什么。** 图卷积（Kipf & Welling 2017，这里用的是 PyTorch Geometric 的 `GCNConv`）给每个节点加一条自环，
+再用对称的度归一化在邻域上求平均：
+$$H^{(\ell+1)} = \sigma\!\left(\tilde D^{-1/2}\,\tilde A\,\tilde D^{-1/2}\, H^{(\ell)}\, W^{(\ell)} + b^{(\ell)}\right),
+\qquad \tilde A = A + I,\quad \tilde D_{ii} = \textstyle\sum_j \tilde A_{ij}$$
+写成单个节点的形式就是 $h_i' = \sigma\big(\sum_{j \in \mathcal{N}(i)\cup\{i\}} \frac{1}{\sqrt{\tilde d_i \tilde d_j}}\, W h_j + b\big)$。
+Cora/CiteSeer 模型有两层这样的图卷积：$Z = \mathrm{softmax}\big(\hat A\, \mathrm{ReLU}(\hat A X W^{(0)})\, W^{(1)}\big)$，
+其中 $\hat A = \tilde D^{-1/2}\tilde A\tilde D^{-1/2}$，隐藏层 64 个单元：每篇论文的预测取决于它的 2 跳邻域，
+也就是“节点”视图画出的子图。
+
+**怎样训练。** 半监督：交叉熵只在每个主题 20 篇带标签的论文上计算，但每次前向传播都覆盖整张图，所以无标签的论文也会影响
+特征。全批量 Adam（学习率 0.01，第一层加权重衰减），dropout 0.8，训练 200 轮，保留验证准确率最高的那一轮。空手道俱乐部
+模型叠了三层（34 → 4 → 4 → 2，tanh），在下方实时训练。
+
+**优点与不足。** 把连接关系当作证据，需要的标签很少，参数也少；但它假设相连的节点彼此相似（同质性），所以邻居属于别的
+主题时，节点会被带偏（如 Cora 2306）；层数一多还会过度平滑，所有节点的表示趋于相同。
+
+**应用场景。** 引用网络和社交网络、推荐系统、欺诈检测、分子与蛋白质、交通预测。下方的 PCA 图中，
+$\mathrm{ReLU}(\hat A X W^{(0)})$（GCN）比 $\mathrm{ReLU}(X W^{(0)})$（MLP）把各主题分得更清楚。
+""",
+        "gnn.karate": """
+### 看 GCN 如何学习：Zachary 空手道俱乐部
+34 名会员、78 对朋友关系、4 个社群——而每个社群只有**一名会员带标签**（方块）。一个三层 GCN（34 → 4 → 4 → 2，tanh）
+把每名会员映射成二维平面上的一个点，再由线性分类器根据这个点判断社群。点 **训练**，看会员们如何散开：邻居平均把朋友们
+拉到一起，于是 30 名无标签会员会跟随他们带标签的朋友。黑圈 = 社群分错了。
+""",
+        "gnn.dataset": "数据集",
+        "gnn.classify": "对整张图分类",
+        "gnn.node": "节点编号",
+        "gnn.hops": "邻域跳数（k）",
+        "gnn.inspect": "查看节点",
+        "gnn.examples": "可以试试这些节点",
+        "gnn.gcn_graph": "GCN 的预测（点击一个节点）",
+        "gnn.mlp_graph": "MLP 的预测（点击一个节点）",
+        "gnn.subgraph": "邻域（颜色 = GCN 的预测，红圈 = 该节点）",
+        "gnn.gcn_probs": "GCN：各主题的概率",
+        "gnn.mlp_probs": "MLP：各主题的概率",
+        "gnn.gcn_emb": "GCN 隐藏层（PCA）",
+        "gnn.mlp_emb": "MLP 隐藏层（PCA）",
+        "gnn.epochs": "训练轮数",
+        "gnn.lr": "学习率（Adam）",
+        "gnn.seed": "随机种子",
+        "gnn.train": "训练",
+        "gnn.karate_emb": "嵌入",
+        "gnn.karate_graph": "图",
+    },
+}
 
 
 def build() -> None:
-    gr.Markdown(EXPLANATION)
+    gr.Markdown(t("gnn.intro"))
+    principle("gnn.principle")
     with gr.Row():
-        with gr.Column(scale=1, min_width=240):
-            dataset = gr.Radio(list(DATASETS), value="Cora", label="Dataset")
-            classify_btn = gr.Button("Classify the graph", variant="primary")
-            node = gr.Number(value=2155, precision=0, minimum=0, label="Node id")
-            hops = gr.Slider(1, MAX_HOPS, value=2, step=1, label="Neighbourhood hops (k)")
-            node_btn = gr.Button("Inspect node")
+        with gr.Column(scale=1, min_width=260):
+            dataset = gr.Radio(list(DATASETS), value="Cora", label=t("gnn.dataset"))
+            classify_btn = gr.Button(t("gnn.classify"), variant="primary")
+            node = gr.Number(value=2155, precision=0, minimum=0, label=t("gnn.node"))
+            hops = gr.Slider(1, MAX_HOPS, value=2, step=1, label=t("gnn.hops"))
+            node_btn = gr.Button(t("gnn.inspect"))
+            # example labels are shown as they are (Gradio does not translate them): both languages
             gr.Examples([["Cora", 2155, 2], ["Cora", 2306, 1], ["CiteSeer", 2638, 1], ["Cora", 1701, 1]],
-                        [dataset, node, hops], label="Nodes to try", example_labels=[
-                            "Cora 2155: the citations correct the MLP", "Cora 2306: the neighbours mislead the GCN",
-                            "CiteSeer 2638: the citations correct the MLP", "Cora 1701: a hub with 74 links"])
+                        [dataset, node, hops], label=t("gnn.examples"), example_labels=[
+                            "Cora 2155: the citations correct the MLP · 引用纠正了 MLP",
+                            "Cora 2306: the neighbours mislead the GCN · 邻居误导了 GCN",
+                            "CiteSeer 2638: the citations correct the MLP · 引用纠正了 MLP",
+                            "Cora 1701: a hub with 74 links · 有 74 条连接的枢纽节点"])
             summary = gr.Markdown()
         with gr.Column(scale=3):
             with gr.Row():
-                gcn_graph = gr.Image(label="GCN predictions (click a node)", show_label=False, interactive=False)
-                mlp_graph = gr.Image(label="MLP predictions (click a node)", show_label=False, interactive=False)
+                gcn_graph = gr.Image(label=t("gnn.gcn_graph"), show_label=False, interactive=False)
+                mlp_graph = gr.Image(label=t("gnn.mlp_graph"), show_label=False, interactive=False)
     with gr.Row():
-        subgraph = gr.Image(label="Neighbourhood (colour = GCN prediction, red circle = the node)", show_label=False,
-                            interactive=False)
+        subgraph = gr.Image(label=t("gnn.subgraph"), show_label=False, interactive=False)
         with gr.Column():
             facts = gr.Markdown()
-            gcn_probs = gr.Label(num_top_classes=4, label="GCN: topic probabilities")
-            mlp_probs = gr.Label(num_top_classes=4, label="MLP: topic probabilities")
+            gcn_probs = gr.Label(num_top_classes=4, label=t("gnn.gcn_probs"))
+            mlp_probs = gr.Label(num_top_classes=4, label=t("gnn.mlp_probs"))
     with gr.Row():
-        gcn_emb = gr.Image(label="GCN hidden layer (PCA)", show_label=False, interactive=False)
-        mlp_emb = gr.Image(label="MLP hidden layer (PCA)", show_label=False, interactive=False)
+        gcn_emb = gr.Image(label=t("gnn.gcn_emb"), show_label=False, interactive=False)
+        mlp_emb = gr.Image(label=t("gnn.mlp_emb"), show_label=False, interactive=False)
     model_card("gcn-cora", "mlp-cora", "gcn-citeseer", "mlp-citeseer")
 
     node_outputs = [subgraph, gcn_probs, mlp_probs, facts]
@@ -382,17 +494,17 @@ def build() -> None:
         image.select(pick_node, dataset, node, api_visibility="private").success(
             inspect_node, [dataset, node, hops], node_outputs, api_visibility="private")
 
-    gr.Markdown(KARATE_TEXT)
+    gr.Markdown(t("gnn.karate"))
     with gr.Row():
         with gr.Column(scale=1, min_width=240):
-            epochs = gr.Slider(10, 600, value=200, step=10, label="Epochs")
-            learning_rate = gr.Slider(0.001, 0.1, value=0.01, step=0.001, label="Learning rate (Adam)")
-            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
-            karate_btn = gr.Button("Train", variant="primary")
+            epochs = gr.Slider(10, 600, value=200, step=10, label=t("gnn.epochs"))
+            learning_rate = gr.Slider(0.001, 0.1, value=0.01, step=0.001, label=t("gnn.lr"))
+            seed = gr.Number(value=0, precision=0, minimum=0, label=t("gnn.seed"))
+            karate_btn = gr.Button(t("gnn.train"), variant="primary")
             karate_status = gr.Markdown()
         with gr.Column(scale=3):
             with gr.Row():
-                karate_emb = gr.Image(label="Embedding", show_label=False, interactive=False)
-                karate_graph = gr.Image(label="Graph", show_label=False, interactive=False)
+                karate_emb = gr.Image(label=t("gnn.karate_emb"), show_label=False, interactive=False)
+                karate_graph = gr.Image(label=t("gnn.karate_graph"), show_label=False, interactive=False)
     karate_btn.click(train_karate, [epochs, learning_rate, seed], [karate_emb, karate_graph, karate_status],
                      api_name="gnn_karate_train", concurrency_limit=2)

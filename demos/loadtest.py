@@ -2,8 +2,10 @@
 
 Starts `python app.py` on a free local port (or uses --url), then N gradio_client
 clients call a mix of the tabs' endpoints for a fixed time. Reports requests
-served, errors, p50/p95 per endpoint, and the server's RSS after warm-up vs at
-the end. Traffic goes to 127.0.0.1 only, and stops by itself.
+served, errors, p50/p95 per endpoint, and the server's RSS after warm-up (every
+endpoint once, then --warmup seconds at full concurrency: the working set of N
+concurrent requests is not a leak) vs at the end. Traffic goes to 127.0.0.1
+only, and stops by itself.
 """
 from __future__ import annotations
 
@@ -89,40 +91,56 @@ def endpoint_calls(folder: Path) -> dict:
     }
 
 
-def run(url: str, server_pid: int | None, clients: int, seconds: float) -> dict:
+def _hammer(url: str, calls: dict, clients: int, seconds: float) -> tuple[dict, list[str]]:
+    """`clients` gradio_client clients calling random endpoints for `seconds` -> (latencies ms, errors)."""
+    from gradio_client import Client
+
+    latencies: dict[str, list[float]] = {name: [] for name in calls}
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(seed: int):
+        rng = random.Random(seed)
+        client = Client(url, verbose=False)
+        names = list(calls)
+        while time.monotonic() < stop:
+            name = rng.choice(names)
+            start = time.perf_counter()
+            try:
+                calls[name](client)
+                with lock:
+                    latencies[name].append((time.perf_counter() - start) * 1000)
+            except Exception as exc:  # count every failure, keep the load going
+                with lock:
+                    errors.append(f"{name}: {str(exc)[:200]}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
+def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: float = 20) -> dict:
+    """Warm-up (every endpoint once, then `warmup` seconds at full concurrency, so that the models are
+    loaded and the server has reached its working set), RSS, the measured run, RSS again."""
     from gradio_client import Client
 
     with tempfile.TemporaryDirectory() as tmp:
         calls = endpoint_calls(Path(tmp))
         warm = Client(url, verbose=False)
-        for call in calls.values():  # warm-up: every model loaded before RSS is read
+        for call in calls.values():
             call(warm)
+        rss_single = _rss_mb(server_pid) if server_pid else None
+        if warmup > 0:
+            _, warm_errors = _hammer(url, calls, clients, warmup)
+        else:
+            warm_errors = []
         rss_start = _rss_mb(server_pid) if server_pid else None
-        latencies = {name: [] for name in calls}
-        errors: list[str] = []
-        lock = threading.Lock()
-        stop = time.monotonic() + seconds
-
-        def worker(seed: int):
-            rng = random.Random(seed)
-            client = Client(url, verbose=False)
-            names = list(calls)
-            while time.monotonic() < stop:
-                name = rng.choice(names)
-                start = time.perf_counter()
-                try:
-                    calls[name](client)
-                    with lock:
-                        latencies[name].append((time.perf_counter() - start) * 1000)
-                except Exception as exc:  # count every failure, keep the load going
-                    with lock:
-                        errors.append(f"{name}: {str(exc)[:200]}")
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        latencies, errors = _hammer(url, calls, clients, seconds)
+        errors = warm_errors + errors
         rss_end = _rss_mb(server_pid) if server_pid else None
 
     def pct(samples, q):
@@ -134,6 +152,8 @@ def run(url: str, server_pid: int | None, clients: int, seconds: float) -> dict:
     served = sum(len(s) for s in latencies.values())
     report = {"clients": clients, "seconds": seconds, "served": served, "errors": len(errors),
               "error_examples": errors[:5], "endpoints": per_endpoint,
+              "warmup_seconds": warmup,
+              "rss_mb_models_loaded": round(rss_single, 1) if rss_single else None,
               "rss_mb_after_warmup": round(rss_start, 1) if rss_start else None,
               "rss_mb_end": round(rss_end, 1) if rss_end else None}
     if rss_start and rss_end:
@@ -145,6 +165,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=20,
+                        help="seconds at full concurrency before the RSS baseline is read")
     parser.add_argument("--url", default=None, help="test a running app on this machine instead of starting one")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 50 or not 1 <= args.seconds <= 600:
@@ -156,7 +178,7 @@ def main(argv=None) -> dict:
     elif not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("load tests only target this machine (loopback addresses)")
     try:
-        report = run(url, proc.pid if proc else None, args.clients, args.seconds)
+        report = run(url, proc.pid if proc else None, args.clients, args.seconds, args.warmup)
     finally:
         if proc:
             proc.terminate()
@@ -166,7 +188,8 @@ def main(argv=None) -> dict:
     for name, r in report["endpoints"].items():
         print(f"| {name} | {r['n']} | {r['p50_ms']} | {r['p95_ms']} |")
     if "rss_growth_pct" in report:
-        print(f"server RSS {report['rss_mb_after_warmup']} MB after warm-up -> {report['rss_mb_end']} MB "
+        print(f"server RSS {report['rss_mb_models_loaded']} MB with the models loaded, "
+              f"{report['rss_mb_after_warmup']} MB after warm-up -> {report['rss_mb_end']} MB "
               f"({report['rss_growth_pct']:+.1f}%)")
     print(json.dumps(report))
     return report

@@ -6,7 +6,8 @@ import unicodedata
 import gradio as gr
 import numpy as np
 
-from .common import colorize, model_card
+from .common import colorize, error, missing_weights, model_card, principle
+from .i18n import t
 
 MAX_CHARS = 3000   # longer input is cut here (and the user is told)
 MAX_WORDS = 100    # tokens read by the networks (MR sentences are ~20 tokens)
@@ -60,7 +61,7 @@ def load_sentiment_model(name: str) -> _Bundle:
     try:
         return load_model(f"sentiment-{name}", lambda: _Bundle(name))
     except FileNotFoundError:
-        raise gr.Error(f"The {name.upper()} weights are missing: run `python -m models train {name}`.") from None
+        raise missing_weights(name) from None
 
 
 def read_input(text) -> tuple[list[str], list[str]]:
@@ -70,18 +71,20 @@ def read_input(text) -> tuple[list[str], list[str]]:
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise gr.Error("Text must be a string.")
+        raise error("Text must be a string.", "文本必须是字符串。")
     notes = []
     if len(text) > MAX_CHARS:
         notes.append(f"Your text has {len(text):,} characters; only the first {MAX_CHARS:,} were read.")
         text = text[:MAX_CHARS]
     if not text.strip():
-        raise gr.Error("Type an English sentence, e.g. a line from a movie review.")
+        raise error("Type an English sentence, e.g. a line from a movie review.", "请输入一句英文，例如一句影评。")
     tokens = tokenize(text)
     if not any(is_word(t) for t in tokens):
         kinds = {unicodedata.category(ch)[0] for ch in text if not ch.isspace()}
-        what = "only emoji or symbols" if kinds & {"S", "C"} else "only punctuation or symbols"
-        raise gr.Error(f"I found no words in that text ({what}). Type an English sentence.")
+        what, what_zh = (("only emoji or symbols", "只有表情符号或符号") if kinds & {"S", "C"} else
+                         ("only punctuation or symbols", "只有标点或符号"))
+        raise error(f"I found no words in that text ({what}). Type an English sentence.",
+                    f"这段文字里没有找到单词（{what_zh}）。请输入一句英文。")
     if len(tokens) > MAX_WORDS:
         notes.append(f"The networks read the first {MAX_WORDS} of your {len(tokens):,} tokens.")
         tokens = tokens[:MAX_WORDS]
@@ -150,9 +153,12 @@ def predict_sentiment(text):
     unknown = [w for w in words if w not in vocab]
     if len(unknown) == len(words):
         foreign = sum(not w.isascii() for w in words) > len(words) / 2
-        hint = ("It does not look like English: this model only reads English." if foreign else
-                "This model only knows English words seen in movie reviews and its Word2Vec corpus.")
-        raise gr.Error(f"None of your words are in the model's vocabulary ({len(vocab):,} words). {hint}")
+        hint, hint_zh = (("It does not look like English: this model only reads English.", "这看起来不是英文：本模型只读英文。")
+                         if foreign else
+                         ("This model only knows English words seen in movie reviews and its Word2Vec corpus.",
+                          "本模型只认识影评及其 Word2Vec 语料中出现过的英文单词。"))
+        raise error(f"None of your words are in the model's vocabulary ({len(vocab):,} words). {hint}",
+                    f"你输入的词都不在模型的词表中（共 {len(vocab):,} 个词）。{hint_zh}")
     foreign = sum(not w.isascii() for w in words) > 0 or len(unknown) * 3 >= len(words)
     if len(words) >= 3 and foreign and not FUNCTION_WORDS & set(words):
         notes.append("This does not look like English; the model only learned English, so the prediction is "
@@ -171,7 +177,10 @@ def predict_sentiment(text):
             highlight(tokens, rnn_run["probs"]), gate_heatmap(tokens, lstm_run["gates"]), status)
 
 
-EXPLANATION = """
+TEXT = {
+    "en": {
+        "lstm.title": "LSTM",
+        "lstm.intro": """
 A **recurrent network** reads a sentence one word at a time and carries a memory vector `h` from word to word.
 Both networks here learned the same way to tell positive from negative: word vectors from the Word2Vec tab, a warm-up
 on 62k sentences of full movie reviews (each labelled with its review's verdict), then 9,596 movie-review snippets
@@ -180,11 +189,7 @@ on 62k sentences of full movie reviews (each labelled with its review's verdict)
 - **Plain RNN**: `h_t = tanh(W·x_t + U·h_{t-1} + b)`. Every word rewrites the whole memory, and the training
   signal fades as it flows back through many `tanh` steps, which makes long-range dependencies hard to learn.
 - **LSTM**: a separate cell memory `c` and three *gates* (numbers between 0 and 1, one per memory unit) decide what
-  to write, keep and show:
-  `i_t = σ(W_i·x_t + U_i·h_{t-1} + b_i)` (input: how much of the new word to write),
-  `f_t = σ(W_f·x_t + U_f·h_{t-1} + b_f)` (forget: how much old memory to keep),
-  `o_t = σ(W_o·x_t + U_o·h_{t-1} + b_o)` (output: how much memory to reveal),
-  `c_t = f_t ⊙ c_{t-1} + i_t ⊙ tanh(W_c·x_t + U_c·h_{t-1} + b_c)`, `h_t = o_t ⊙ tanh(c_t)`.
+  to write, keep and show (the formulas are under *Principle*).
 
 **Coloured sentence**: after each word the network's opinion *so far* (red negative … blue positive): the same
 classifier that reads the last `h` at the end, applied to `h_t` after word *t*. Watch *but* flip the
@@ -192,28 +197,113 @@ verdict, and compare the two networks on long sentences. Negation is hard with o
 *not superb* only weakens *superb*, and *not bad* still reads as bad.
 **Gate heatmap**: the LSTM's gates for the memory units that change most in your sentence (yellow = open ≈ 1,
 purple = closed ≈ 0); a forget gate dropping at a word means the LSTM is wiping part of its memory there.
-"""
+""",
+        "lstm.principle": r"""
+**What it computes.** At word $t$ the LSTM reads the word vector $x_t$ and its previous output $h_{t-1}$ and
+computes, in PyTorch's order (input, forget, cell candidate, output):
+$$\begin{aligned}
+i_t &= \sigma(W_{i} x_t + U_{i} h_{t-1} + b_i) &\quad f_t &= \sigma(W_{f} x_t + U_{f} h_{t-1} + b_f)\\
+g_t &= \tanh(W_{g} x_t + U_{g} h_{t-1} + b_g) &\quad o_t &= \sigma(W_{o} x_t + U_{o} h_{t-1} + b_o)\\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t &\quad h_t &= o_t \odot \tanh(c_t)
+\end{aligned}$$
+$\sigma$ squashes to $(0, 1)$, so each gate is a per-unit valve. The cell $c_t$ changes by *addition*, scaled by
+the forget gate: the gradient can flow back through many words without shrinking at every step, which is what the
+plain RNN, $h_t = \tanh(W x_t + U h_{t-1} + b)$, lacks (its gradient is multiplied by $U$ and $\tanh'$ at each word
+and vanishes).
+
+**How it is trained.** A linear layer and softmax read the last $h_T$; the loss is cross-entropy against the
+sentence's label, and *backpropagation through time* unrolls the network over the words. Embeddings start from
+the Word2Vec vectors, the network warms up on 62k review sentences labelled by their review's verdict, then learns
+the MR snippets (AdamW, one-cycle schedule, dropout).
+
+**Strengths and weaknesses.** Handles sequences of any length with a fixed-size memory and learns what to remember;
+but it reads strictly one step at a time (slow to train on long texts, no parallelism over time), and
+transformers model long contexts better.
+
+**Where it is used.** Speech and handwriting recognition, time series, keyboards, and machine translation before
+transformers. In the heatmap below, the three blocks are $i_t$, $f_t$ and $o_t$ of the most active units: a
+forget gate turning purple at a word means the memory $c$ is being cleared there.
+""",
+        "lstm.text": "An English sentence (a movie-review line works best)",
+        "lstm.read": "Read it",
+        "lstm.examples": "Negation, contrast and long sentences",
+        "lstm.lstm": "LSTM",
+        "lstm.rnn": "Plain RNN (tanh)",
+        "lstm.lstm_words": "LSTM's opinion after each word",
+        "lstm.rnn_words": "Plain RNN's opinion after each word",
+        "lstm.gates": "LSTM gate activations: input i, forget f, output o (rows: memory units, columns: words)",
+    },
+    "zh-CN": {
+        "lstm.title": "LSTM 长短期记忆网络",
+        "lstm.intro": """
+**循环神经网络**一次读一个词，并把一个记忆向量 `h` 从一个词传到下一个词。这里的两个网络用同样的方式学会分辨正面和负面评价：
+先用 Word2Vec 标签页的词向量，再在 6.2 万句完整影评的句子上预热（每句的标签取自整篇影评的结论），最后学习 9,596 条影评
+短句（MR 数据集，Pang & Lee 2005）。每次预测后都会显示它们在 1,066 条留出短句上的准确率。
+
+- **普通 RNN**：`h_t = tanh(W·x_t + U·h_{t-1} + b)`。每个词都会改写整个记忆；训练信号在反向穿过许多个 `tanh` 步骤时
+  逐渐消失，所以很难学到远距离的依赖关系。
+- **LSTM**：多了一个单独的细胞记忆 `c` 和三个**门**（每个记忆单元一个 0 到 1 之间的数），决定写入什么、保留什么、
+  输出什么（公式见“原理”）。
+
+**着色的句子**：读完每个词后网络*到目前为止*的看法（红色为负面……蓝色为正面）：也就是把最后读 `h` 的同一个分类器，
+用在第 *t* 个词之后的 `h_t` 上。留意 *but* 如何让判断反转，并比较两个网络在长句上的表现。只有约 1 万条标注短句时，
+否定很难学会：*not superb* 只是削弱了 *superb*，*not bad* 仍被读成负面。
+**门控热力图**：句子中变化最大的那些记忆单元的门值（黄色 = 打开 ≈ 1，紫色 = 关闭 ≈ 0）；遗忘门在某个词处变暗，
+说明 LSTM 在那里清除了部分记忆。
+""",
+        "lstm.principle": r"""
+**计算什么。** 在第 $t$ 个词，LSTM 读入词向量 $x_t$ 和上一步的输出 $h_{t-1}$，按 PyTorch 的顺序（输入门、遗忘门、
+候选记忆、输出门）计算：
+$$\begin{aligned}
+i_t &= \sigma(W_{i} x_t + U_{i} h_{t-1} + b_i) &\quad f_t &= \sigma(W_{f} x_t + U_{f} h_{t-1} + b_f)\\
+g_t &= \tanh(W_{g} x_t + U_{g} h_{t-1} + b_g) &\quad o_t &= \sigma(W_{o} x_t + U_{o} h_{t-1} + b_o)\\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t &\quad h_t &= o_t \odot \tanh(c_t)
+\end{aligned}$$
+$\sigma$ 把数值压到 $(0, 1)$，所以每个门都是逐单元的“阀门”。细胞状态 $c_t$ 以**加法**更新，只被遗忘门按比例缩放：
+梯度可以反向穿过许多个词而不在每一步都缩小。普通 RNN $h_t = \tanh(W x_t + U h_{t-1} + b)$ 缺的正是这一点——
+它的梯度每经过一个词都要乘上 $U$ 和 $\tanh'$，很快就消失了（梯度消失）。
+
+**怎样训练。** 线性层加 softmax 读取最后的 $h_T$，损失是与句子标签之间的交叉熵；**随时间反向传播**（BPTT）把网络沿着
+词序展开求梯度。词嵌入由 Word2Vec 向量初始化，先在按整篇影评结论标注的 6.2 万句句子上预热，再学习 MR 短句
+（AdamW、one-cycle 学习率调度、dropout）。
+
+**优点与不足。** 用固定大小的记忆处理任意长度的序列，并学会该记住什么；但只能一步一步地读（长文本训练慢，无法在时间维度上
+并行），对很长上下文的建模也不如 Transformer。
+
+**应用场景。** 语音识别、手写识别、时间序列、输入法，以及 Transformer 出现之前的机器翻译。下方热力图的三块分别是最活跃
+单元的 $i_t$、$f_t$ 和 $o_t$：遗忘门在某个词处变成紫色，说明记忆 $c$ 在那里被清空。
+""",
+        "lstm.text": "一句英文（影评句子效果最好）",
+        "lstm.read": "读一读",
+        "lstm.examples": "否定、转折和长句",
+        "lstm.lstm": "LSTM",
+        "lstm.rnn": "普通 RNN（tanh）",
+        "lstm.lstm_words": "LSTM 每读一个词后的看法",
+        "lstm.rnn_words": "普通 RNN 每读一个词后的看法",
+        "lstm.gates": "LSTM 门控激活：输入门 i、遗忘门 f、输出门 o（行：记忆单元，列：词）",
+    },
+}
 
 
 def build() -> None:
-    gr.Markdown(EXPLANATION)
+    gr.Markdown(t("lstm.intro"))
+    principle("lstm.principle")
     with gr.Row():
         with gr.Column(scale=1):
-            text = gr.Textbox(label="An English sentence (a movie-review line works best)", lines=3,
+            text = gr.Textbox(label=t("lstm.text"), lines=3,
                               value="Visually stunning but emotionally empty.")
-            predict_btn = gr.Button("Read it", variant="primary")
-            gr.Examples(EXAMPLES, inputs=text, label="Negation, contrast and long sentences")
+            predict_btn = gr.Button(t("lstm.read"), variant="primary")
+            gr.Examples(EXAMPLES, inputs=text, label=t("lstm.examples"))
         with gr.Column(scale=1):
             with gr.Row():
-                lstm_label = gr.Label(num_top_classes=2, label="LSTM")
-                rnn_label = gr.Label(num_top_classes=2, label="Plain RNN (tanh)")
+                lstm_label = gr.Label(num_top_classes=2, label=t("lstm.lstm"))
+                rnn_label = gr.Label(num_top_classes=2, label=t("lstm.rnn"))
             status = gr.Markdown()
-    lstm_words = gr.HighlightedText(label="LSTM's opinion after each word", color_map=BAND_COLORS, show_legend=True,
+    lstm_words = gr.HighlightedText(label=t("lstm.lstm_words"), color_map=BAND_COLORS, show_legend=True,
                                     show_inline_category=False)
-    rnn_words = gr.HighlightedText(label="Plain RNN's opinion after each word", color_map=BAND_COLORS,
+    rnn_words = gr.HighlightedText(label=t("lstm.rnn_words"), color_map=BAND_COLORS,
                                    show_legend=True, show_inline_category=False)
-    gates = gr.Image(label="LSTM gate activations: input i, forget f, output o (rows: memory units, columns: words)",
-                     interactive=False, format="png")
+    gates = gr.Image(label=t("lstm.gates"), interactive=False, format="png")
     outputs = [lstm_label, rnn_label, lstm_words, rnn_words, gates, status]
     predict_btn.click(predict_sentiment, text, outputs, api_name="lstm_predict")
     text.submit(predict_sentiment, text, outputs, api_visibility="private")

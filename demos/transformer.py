@@ -15,7 +15,9 @@ import unicodedata
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, colorize, model_card, seed_generator, upscale
+from .common import (check_choice, check_number, colorize, error, missing_weights, model_card, principle,
+                     seed_generator, upscale)
+from .i18n import t
 
 OURS = "Tiny Shakespeare GPT (this hub, characters)"
 # choice -> hub id; the allow-list of online checkpoints (loaded only when picked)
@@ -85,12 +87,14 @@ def _load_hub(hub_id: str, part: str):
     except OSError:
         pass
     if not _hub_reachable():
-        raise gr.Error(f"{hub_id} is not downloaded yet and needs the internet, which this server cannot reach. "
-                       f"Choose '{OURS}' (it works offline).")
+        raise error(f"{hub_id} is not downloaded yet and needs the internet, which this server cannot reach. "
+                    f"Choose '{OURS}' (it works offline).",
+                    f"{hub_id} 还没有下载，需要联网，而本服务器无法访问互联网。请选择“{OURS}”（它可以离线使用）。")
     try:
         return load_checkpoint(hub_id, local_only=False)[part == "tokenizer"]
     except OSError as exc:
-        raise gr.Error(f"Could not download {hub_id} as safetensors: {str(exc)[:200]}") from None
+        raise error(f"Could not download {hub_id} as safetensors: {str(exc)[:200]}",
+                    f"无法以 safetensors 格式下载 {hub_id}（原因见上方英文说明）。") from None
 
 
 class LanguageModel:
@@ -138,7 +142,7 @@ def load_language_model(choice=OURS) -> LanguageModel:
 
         folder = weights_folder()
         if not (folder / "model.safetensors").exists():
-            raise gr.Error("The GPT weights are missing: run `python -m models train gpt`.")
+            raise missing_weights("gpt")
         model = load_model("gpt", lambda: load_checkpoint(folder)[0], half_ok=True)
         tokenizer = load_model("gpt-tokenizer", lambda: load_checkpoint(folder)[1])
     else:
@@ -179,7 +183,7 @@ def read_prompt(lm: LanguageModel, prompt, keep: int) -> tuple[list[int], list[s
     """Validate and tokenize a prompt -> (the last `keep` token ids, notes for the status line, whether it was cut)."""
     prompt = "" if prompt is None else prompt
     if not isinstance(prompt, str):
-        raise gr.Error("Prompt must be text.")
+        raise error("Prompt must be text.", "提示词必须是文本。")
     prompt, notes = prompt[-MAX_PROMPT_CHARS:], []  # only the end can fit in the context window anyway
     if lm.chars is not None:
         prompt, notes = _clean_chars(prompt, lm.chars)
@@ -272,8 +276,10 @@ def attention_matrix(prompt, layer=1, head=1, model=OURS):
 
     lm = load_language_model(model)
     n_layer, n_head = lm.model.config.n_layer, lm.model.config.n_head
-    layer = check_number(layer, f"Layer ({lm.choice} has {n_layer})", 1, n_layer, integer=True)
-    head = check_number(head, f"Head ({lm.choice} has {n_head} per layer)", 1, n_head, integer=True)
+    layer = check_number(layer, (f"Layer ({lm.choice} has {n_layer})", f"层（{lm.choice} 共 {n_layer} 层）"),
+                         1, n_layer, integer=True)
+    head = check_number(head, (f"Head ({lm.choice} has {n_head} per layer)", f"注意力头（{lm.choice} 每层 {n_head} 个）"),
+                        1, n_head, integer=True)
     ids, notes, _ = read_prompt(lm, prompt, keep=MAX_INSPECT_TOKENS)
     positions = None
     with torch.inference_mode():
@@ -353,7 +359,10 @@ def layer_head_limits(model=OURS):
 
 
 # --- the tab --------------------------------------------------------------------------------
-EXPLANATION = """
+TEXT = {
+    "en": {
+        "transformer.title": "Transformer",
+        "transformer.intro": """
 A **transformer** reads all its input tokens at once and lets each one look at the others through
 **self-attention**: every token asks a question (its *query*), every earlier token offers a *key* and a *value*,
 and the token takes the values weighted by `softmax(q·k / √d)`. Stack that with small MLPs a few times and train
@@ -364,9 +373,31 @@ Shakespeare **one character at a time** (65 symbols), on a CPU. Its validation l
 Type a beginning and watch it write, a character at a time: it learned spelling, words, names in capitals and the
 play layout on its own. Higher **temperature** = bolder, **top-k/top-p** cut off unlikely characters, and the same
 **seed** always gives the same text.
-"""
+""",
+        "transformer.principle": r"""
+**What it computes.** Each token becomes a vector: its token embedding plus a learned position embedding. A GPT
+block then applies *causal self-attention* and a small MLP, each with layer normalisation and a residual
+connection: $x \leftarrow x + \mathrm{Attn}(\mathrm{LN}(x))$, $\;x \leftarrow x + \mathrm{MLP}(\mathrm{LN}(x))$.
+Attention projects the tokens to queries, keys and values, $Q = XW_Q,\ K = XW_K,\ V = XW_V$, and mixes the values:
+$$\mathrm{Attn}(Q,K,V) = \mathrm{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d}} + M\right)V,\qquad
+M_{ij} = \begin{cases}0 & j \le i\\ -\infty & j > i\end{cases}$$
+The mask $M$ forbids looking at later tokens. Each of the 4 heads does this with its own $W_Q, W_K, W_V$ on
+$d = 192/4 = 48$ dimensions; their outputs are concatenated. After the last block a linear layer and softmax give
+$p(x_{t+1} \mid x_{\le t})$ for every position at once.
 
-INSIDE_TEXT = """
+**How it is trained.** Next-token prediction on windows of 128 characters: minimise the cross-entropy
+$-\sum_t \log p(x_{t+1} \mid x_{\le t})$ with AdamW, warm-up and a cosine learning-rate schedule. All positions are
+trained in parallel, the big advantage over an RNN.
+
+**Strengths and weaknesses.** Any token can reach any earlier token in one step, training parallelises well and
+quality keeps improving with scale; but attention costs $O(T^2)$ in the context length $T$, the window is fixed
+(128 characters here), and the model can write fluent nonsense.
+
+**Where it is used.** Large language models (GPT, chatbots), translation, code completion, and, as vision
+transformers, images. In the heatmap below each row is one softmax row of $QK^{\top}/\sqrt{d} + M$: the empty upper
+triangle is the mask $M$.
+""",
+        "transformer.inside": """
 ### Look inside: attention
 Each row of the heatmap is one token of your input asking "which earlier tokens matter for predicting what comes
 after me?"; the columns are the tokens it can look at, and brighter = more attention (each row sums to 1;
@@ -384,47 +415,127 @@ after me?"; the columns are the tokens it can look at, and brighter = more atten
   distance back (a diagonal stripe in the heatmap), others look for a character such as the last space or newline.
 
 Try different heads: in early layers many look at the previous character; later ones at the start of the word.
-"""
+""",
+        "transformer.prompt": "Prompt (empty: start from scratch)",
+        "transformer.max_new": "Max new tokens",
+        "transformer.temperature": "Temperature",
+        "transformer.top_k": "Top-k (0 = off)",
+        "transformer.top_p": "Top-p (nucleus)",
+        "transformer.seed": "Seed",
+        "transformer.model": "Model (the hub ones need the internet once)",
+        "transformer.generate": "Generate",
+        "transformer.examples": "Beginnings",
+        "transformer.output": "Generated text (your prompt, then the model's continuation)",
+        "transformer.short": f"A short input (the last {MAX_INSPECT_TOKENS} tokens are read)",
+        "transformer.layer": "Layer",
+        "transformer.head": "Head",
+        "transformer.inspect": "Look inside",
+        "transformer.candidates": "Top-10 next tokens at the last position",
+        "transformer.heatmap": "Attention: rows = each token, columns = the tokens it looks at",
+        "transformer.positions": "Positional embeddings: cosine similarity of positions",
+    },
+    "zh-CN": {
+        "transformer.title": "Transformer 注意力模型",
+        "transformer.intro": """
+**Transformer** 一次读入全部输入 token，并通过**自注意力**让每个 token 去看其他 token：每个 token 提出一个问题（它的
+*查询* query），每个更早的 token 提供一个*键* key 和一个*值* value，该 token 按 `softmax(q·k / √d)` 的权重取这些值的
+加权和。把它和小型 MLP 交替堆叠几层，再训练它预测下一个 token，就得到了 **GPT**。
+
+这里的模型是一个小型 GPT-2（4 层 × 4 个注意力头，192 维，180 万参数），在 CPU 上以**逐字符**的方式（65 种符号）
+用莎士比亚全集训练。它的验证集损失见下方的模型卡。输入一个开头，看它一个字符一个字符地写下去：拼写、单词、大写的
+人名和剧本格式，都是它自己学会的。**温度**越高越大胆，**top-k/top-p** 会截掉不太可能的字符，相同的**随机种子**
+总是得到相同的文本。
+""",
+        "transformer.principle": r"""
+**计算什么。** 每个 token 先变成一个向量：它的 token 嵌入加上一个学到的位置嵌入。每个 GPT 模块依次做**因果自注意力**
+和一个小 MLP，二者都带层归一化和残差连接：$x \leftarrow x + \mathrm{Attn}(\mathrm{LN}(x))$，
+$\;x \leftarrow x + \mathrm{MLP}(\mathrm{LN}(x))$。注意力把 token 投影成查询、键和值，$Q = XW_Q,\ K = XW_K,\ V = XW_V$，
+再把值混合起来：
+$$\mathrm{Attn}(Q,K,V) = \mathrm{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d}} + M\right)V,\qquad
+M_{ij} = \begin{cases}0 & j \le i\\ -\infty & j > i\end{cases}$$
+掩码 $M$ 禁止看后面的 token。4 个注意力头各用自己的 $W_Q, W_K, W_V$ 在 $d = 192/4 = 48$ 维上做这件事，输出再拼接起来。
+最后一个模块之后，线性层加 softmax 一次性给出每个位置的 $p(x_{t+1} \mid x_{\le t})$。
+
+**怎样训练。** 在 128 个字符的窗口上做下一个 token 预测：用 AdamW、学习率预热和余弦退火，最小化交叉熵
+$-\sum_t \log p(x_{t+1} \mid x_{\le t})$。所有位置并行训练，这是它相对 RNN 的一大优势。
+
+**优点与不足。** 任何 token 一步就能看到之前的任何 token，训练易于并行，规模越大效果越好；但注意力的计算量随上下文长度
+$T$ 按 $O(T^2)$ 增长，窗口长度固定（这里是 128 个字符），而且模型可能写出流畅却无意义的内容。
+
+**应用场景。** 大语言模型（GPT、聊天机器人）、机器翻译、代码补全，以及以视觉 Transformer 的形式处理图像。下方热力图的
+每一行就是 $QK^{\top}/\sqrt{d} + M$ 经过 softmax 后的一行：右上方空白的三角形就是掩码 $M$。
+""",
+        "transformer.inside": """
+### 看看内部：注意力
+热力图的每一行是输入中的一个 token 在问：“要预测我后面的内容，哪些更早的 token 最重要？”；列是它能看到的 token，
+越亮表示注意力越多（每行之和为 1；`·` 表示空格，`\\n` 表示换行）。
+
+- **因果掩码**：右上方的三角形是灰色的空白：一个 token 永远不能看它右边的 token，因为模型写作时它们还不存在。
+  正因如此，模型可以从左到右生成，并复用之前的计算（*KV 缓存*：每个新字符只需一小步计算，所以文字能快速流式输出）。
+- **只有解码器**：GPT 没有单独的编码器。同一组带掩码的自注意力层既读提示词，也写续写内容；前 10 名列表就是它在
+  最后一个位置的输出，也正是生成时采样所用的分布。
+- **位置嵌入**：注意力本身不知道顺序，所以每个位置（1 … 128）都有一个学到的向量，加到 token 的嵌入上。右侧的图是
+  这些位置向量之间的余弦相似度：沿对角线的亮带说明相邻位置学得很像。有些注意力头借此回看固定的距离（热力图中的
+  斜条纹），另一些则寻找某个字符，比如上一个空格或换行。
+
+试试不同的注意力头：浅层的许多头看前一个字符，深层的头看单词的开头。
+""",
+        "transformer.prompt": "提示词（留空：从头开始写）",
+        "transformer.max_new": "最多生成的 token 数",
+        "transformer.temperature": "温度",
+        "transformer.top_k": "Top-k（0 = 关闭）",
+        "transformer.top_p": "Top-p（核采样）",
+        "transformer.seed": "随机种子",
+        "transformer.model": "模型（Hub 上的模型首次使用需要联网）",
+        "transformer.generate": "生成",
+        "transformer.examples": "开头示例",
+        "transformer.output": "生成的文本（先是你的提示词，然后是模型的续写）",
+        "transformer.short": f"一段简短的输入（只读最后 {MAX_INSPECT_TOKENS} 个 token）",
+        "transformer.layer": "层",
+        "transformer.head": "注意力头",
+        "transformer.inspect": "看看内部",
+        "transformer.candidates": "最后一个位置上概率最高的 10 个下一 token",
+        "transformer.heatmap": "注意力：行 = 每个 token，列 = 它所看的 token",
+        "transformer.positions": "位置嵌入：各位置之间的余弦相似度",
+    },
+}
 
 
 def build() -> None:
-    gr.Markdown(EXPLANATION)
+    gr.Markdown(t("transformer.intro"))
+    principle("transformer.principle")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            prompt = gr.Textbox(label="Prompt (empty: start from scratch)", lines=4,
+            prompt = gr.Textbox(label=t("transformer.prompt"), lines=4,
                                 value="ROMEO:\nO, she doth teach the torches to burn bright!\n")
-            max_new = gr.Slider(*LIMITS["max_new_tokens"], value=300, step=1, label="Max new tokens")
-            temperature = gr.Slider(*LIMITS["temperature"], value=0.8, step=0.05, label="Temperature")
+            max_new = gr.Slider(*LIMITS["max_new_tokens"], value=300, step=1, label=t("transformer.max_new"))
+            temperature = gr.Slider(*LIMITS["temperature"], value=0.8, step=0.05, label=t("transformer.temperature"))
             with gr.Row():
-                top_k = gr.Slider(*LIMITS["top_k"], value=40, step=1, label="Top-k (0 = off)")
-                top_p = gr.Slider(*LIMITS["top_p"], value=0.95, step=0.01, label="Top-p (nucleus)")
-            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
-            model = gr.Dropdown(CHOICES, value=OURS, label="Model (the hub ones need the internet once)")
-            generate_btn = gr.Button("Generate", variant="primary")
-            gr.Examples(EXAMPLES, inputs=prompt, label="Beginnings")
+                top_k = gr.Slider(*LIMITS["top_k"], value=40, step=1, label=t("transformer.top_k"))
+                top_p = gr.Slider(*LIMITS["top_p"], value=0.95, step=0.01, label=t("transformer.top_p"))
+            seed = gr.Number(value=0, precision=0, minimum=0, label=t("transformer.seed"))
+            model = gr.Dropdown(CHOICES, value=OURS, label=t("transformer.model"))
+            generate_btn = gr.Button(t("transformer.generate"), variant="primary")
+            gr.Examples(EXAMPLES, inputs=prompt, label=t("transformer.examples"))
         with gr.Column(scale=2):
-            output = gr.Textbox(label="Generated text (your prompt, then the model's continuation)", lines=18,
-                                max_lines=30, interactive=False)
+            output = gr.Textbox(label=t("transformer.output"), lines=18, max_lines=30, interactive=False)
             status = gr.Markdown()
     generate_btn.click(generate_text, [prompt, max_new, temperature, top_k, top_p, seed, model], [output, status],
                        api_name="gpt_generate", concurrency_limit=4)
 
-    gr.Markdown(INSIDE_TEXT)
+    gr.Markdown(t("transformer.inside"))
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            short = gr.Textbox(label=f"A short input (the last {MAX_INSPECT_TOKENS} tokens are read)",
-                               value="To be, or not to be")
+            short = gr.Textbox(label=t("transformer.short"), value="To be, or not to be")
             with gr.Row():
-                layer = gr.Slider(1, 4, value=1, step=1, label="Layer")
-                head = gr.Slider(1, 4, value=1, step=1, label="Head")
-            inspect_btn = gr.Button("Look inside", variant="primary")
-            candidates = gr.Label(num_top_classes=10, label="Top-10 next tokens at the last position")
+                layer = gr.Slider(1, 4, value=1, step=1, label=t("transformer.layer"))
+                head = gr.Slider(1, 4, value=1, step=1, label=t("transformer.head"))
+            inspect_btn = gr.Button(t("transformer.inspect"), variant="primary")
+            candidates = gr.Label(num_top_classes=10, label=t("transformer.candidates"))
         with gr.Column(scale=2):
             with gr.Row():
-                heatmap = gr.Image(label="Attention: rows = each token, columns = the tokens it looks at",
-                                   interactive=False, format="png")
-                positions = gr.Image(label="Positional embeddings: cosine similarity of positions",
-                                     interactive=False, format="png")
+                heatmap = gr.Image(label=t("transformer.heatmap"), interactive=False, format="png")
+                positions = gr.Image(label=t("transformer.positions"), interactive=False, format="png")
             inside = gr.Markdown()
     outputs = [heatmap, candidates, positions, inside]
     inspect_btn.click(inspect_model, [short, layer, head, model], outputs, api_name="gpt_inspect")

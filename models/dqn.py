@@ -168,11 +168,19 @@ def dqn_training(config: dict, seed: int, max_seconds: float | None = None):
         env.close()
 
 
+def _half_size(frame: np.ndarray) -> np.ndarray:
+    """A rendered frame at half size (2x2 box average). Full frames are 720 KB each, 180 MB for an
+    episode; kept at half size from the start, concurrent episodes stay light."""
+    h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+    small = frame[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3), dtype=np.float32)
+    return np.rint(small).astype(np.uint8)
+
+
 def run_episode(model: nn.Module, seed: int, epsilon: float = 0.0, render_every: int = 0,
                 rng: np.random.Generator | None = None) -> dict:
     """One ε-greedy episode from env seed `seed` (ε = 1: a uniformly random policy; the model's
     Q-values are still recorded). Returns the return, per-step Q-values/actions/random flags and
-    every render_every-th frame."""
+    every render_every-th frame, at half size."""
     env = make_env(render=render_every > 0)
     rng = rng if rng is not None else np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
@@ -180,7 +188,7 @@ def run_episode(model: nn.Module, seed: int, epsilon: float = 0.0, render_every:
     try:
         for t in range(10_000):
             if render_every and t % render_every == 0:
-                frames.append(env.render())
+                frames.append(_half_size(env.render()))
             action, q, random_action = act(model, obs, epsilon, rng)
             qs.append(q)
             actions.append(action)
@@ -189,7 +197,7 @@ def run_episode(model: nn.Module, seed: int, epsilon: float = 0.0, render_every:
             total += reward
             if terminated or truncated:
                 if render_every:
-                    frames.append(env.render())
+                    frames.append(_half_size(env.render()))
                 break
     finally:
         env.close()

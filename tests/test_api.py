@@ -107,7 +107,7 @@ def test_short_bounded_load_has_no_errors(app_url):
     """5 clients for 10 s mixing the endpoints (the full 20 x 60 s run: python -m demos.loadtest)."""
     from demos.loadtest import run
 
-    report = run(app_url, None, clients=5, seconds=10)
+    report = run(app_url, None, clients=5, seconds=10, warmup=0)
     assert report["errors"] == 0, report["error_examples"]
     assert report["served"] >= 10
 

@@ -40,7 +40,9 @@ def test_tabs_show_model_cards_with_the_shipped_metrics():
     import app
     from models.persistence import weights_dir
 
-    texts = [b.value for b in app.build_app().blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    from demos.i18n import plain
+
+    texts = [plain(b.value) for b in app.build_app().blocks.values() if isinstance(b, gr.Markdown) and b.value]
     for name in ("cnn", "mlp"):
         accuracy = json.loads((weights_dir(name) / "metrics.json").read_text())["accuracy"]
         assert any(f"# " in t and f"(`{name}`)" in t and f"| accuracy | {accuracy} |" in t for t in texts), name

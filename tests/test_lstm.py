@@ -179,11 +179,12 @@ def test_evaluate_command_prints_json_last_line(name):
 
 def test_tab_builds_with_api_name_and_model_cards():
     from demos import lstm as tab
+    from demos.i18n import plain
 
     with gr.Blocks() as demo:
         tab.build()
     assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"} == {"lstm_predict"}
-    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    texts = [plain(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown) and b.value]
     for name in ("lstm", "rnn"):
         accuracy = json.loads((ROOT / "weights" / name / "metrics.json").read_text())["accuracy"]
         assert any(f"(`{name}`)" in t and f"| accuracy | {accuracy} |" in t for t in texts), name

@@ -245,11 +245,12 @@ def test_batched_analogy_accuracy_agrees_with_gensim(tmp_path):
 
 def test_tab_builds_with_api_names_and_model_card():
     from demos import word2vec as tab
+    from demos.i18n import plain
 
     with gr.Blocks() as demo:
         tab.build()
     assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"} == {
         "word2vec_neighbors", "word2vec_similarity", "word2vec_analogy", "word2vec_train"}
     rho = json.loads((WEIGHTS / "metrics.json").read_text())["wordsim353_spearman"]
-    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    texts = [plain(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown) and b.value]
     assert any("(`word2vec`)" in t and f"| wordsim353_spearman | {rho} |" in t for t in texts)
