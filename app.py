@@ -16,6 +16,7 @@ from demos.digits import SELECT_BRUSH_JS  # noqa: E402
 TABS = [
     ("DNN", "demos.dnn"),
     ("CNN", "demos.cnn"),
+    ("ResNet", "demos.resnet"),
     ("LSTM", "demos.lstm"),
     ("Word2Vec", "demos.word2vec"),
     ("Transformer", "demos.transformer"),

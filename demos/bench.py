@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_BUDGET_S = 8.0
+FASHION_EXAMPLE = ROOT / "demos" / "examples" / "fashion" / "ankle_boot.png"
 RSS_BUDGET_MB = 1536
 
 
@@ -66,12 +67,16 @@ def model_loaders() -> dict:
     from .dqn import load_agent
     from .gnn import graph_view
     from .lstm import load_sentiment_model
+    from .resnet import load_fashion_model
     from .transformer import load_language_model
     from .word2vec import load_hub_vectors
 
     return {
         "digits-cnn": lambda: load_digit_model("cnn"),
         "digits-mlp": lambda: load_digit_model("mlp"),
+        "fashion-resnet": lambda: load_fashion_model("resnet"),
+        "fashion-plain": lambda: load_fashion_model("plain"),
+        "fashion-lightweight": lambda: load_fashion_model("lightweight"),
         "sentiment-lstm": lambda: load_sentiment_model("lstm"),
         "sentiment-rnn": lambda: load_sentiment_model("rnn"),
         "word2vec": load_hub_vectors,
@@ -88,6 +93,7 @@ def handler_cases() -> dict:
     from .dqn import play_episode
     from .gnn import classify_graph, inspect_node
     from .lstm import predict_sentiment
+    from .resnet import resnet_predict
     from .transformer import generate_text, inspect_model
     from .word2vec import nearest_neighbors, word_analogy
 
@@ -96,6 +102,8 @@ def handler_cases() -> dict:
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
         "dnn_train (moons, 300 epochs, streamed)": (lambda: list(train_playground()), 10_000),
+        "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
+        "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
         "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),

@@ -55,6 +55,7 @@ def start_app() -> tuple[subprocess.Popen, str]:
 
 SENTENCES = ["Not bad at all, the best film I have seen this year.", "A tedious, joyless mess.",
              "Visually stunning but emotionally empty.", "I laughed, I cried, I loved every minute."]
+FASHION = sorted((ROOT / "demos" / "examples" / "fashion").glob("*.png"))
 WORDS = ["movie", "king", "science", "river", "happy", "music"]
 
 
@@ -80,6 +81,8 @@ def endpoint_calls(folder: Path) -> dict:
         "/dnn_predict": lambda c: c.predict(sketch(random.randrange(10)), api_name="/dnn_predict"),
         "/dnn_train": lambda c: c.predict(random.choice(["moons", "circles", "xor", "spiral"]), 2, 16, "relu", 0.03,
                                           60, 200, 1.0, random.randrange(1000), api_name="/dnn_train"),
+        "/resnet_predict": lambda c: c.predict(handle_file(str(random.choice(FASHION))), random.choice(
+            ["resnet", "plain", "lightweight"]), api_name="/resnet_predict"),
         "/lstm_predict": lambda c: c.predict(random.choice(SENTENCES), api_name="/lstm_predict"),
         "/word2vec_neighbors": lambda c: c.predict(random.choice(WORDS), 10, "hub vectors",
                                                    api_name="/word2vec_neighbors"),

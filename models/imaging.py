@@ -148,3 +148,35 @@ def mnist_like(image) -> np.ndarray:
     out = np.zeros((28, 28), np.float32)
     out[off_y:off_y + new_h, off_x:off_x + new_w] = small
     return out
+
+
+def fashion_like(image) -> np.ndarray:
+    """Return a float32 28x28 array in [0, 1] the way Fashion-MNIST was made from product photos:
+    grayscale, trimmed to the object, the longer side scaled to 28 keeping the aspect ratio, centred,
+    and inverted when the background is light (Fashion-MNIST garments are light on black).
+
+    Transparent pixels are composited on white first (a cut-out product photo). An image that is
+    already 28x28 (a Fashion-MNIST image) is only grey-converted (and inverted if light).
+    Raises ImageInputError with a user-facing message when there is nothing to classify.
+    """
+    if image is None:
+        raise ImageInputError("No image: upload a picture of one piece of clothing, or pick an example.")
+    array = to_array(image)
+    if array.ndim == 3 and array.shape[2] == 4:
+        alpha = array[:, :, 3:4].astype(np.float32) / 255
+        array = array[:, :, :3].astype(np.float32) * alpha + 255 * (1 - alpha)
+    ink = ink_map(array).astype(np.float32)  # inverted when the background is light
+    if ink.max() < INK_THRESHOLD or (ink > 0.1).mean() < MIN_INK_FRACTION:
+        raise ImageInputError("The image is empty (one flat colour): upload a picture of a piece of clothing.")
+    if ink.shape == (28, 28):  # already framed like Fashion-MNIST
+        return ink
+    rows, cols = np.nonzero(ink > 0.1)
+    ink = np.ascontiguousarray(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
+    h, w = ink.shape
+    scale = 28.0 / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    small = np.clip(np.asarray(Image.fromarray(ink, mode="F").resize((new_w, new_h), Image.Resampling.LANCZOS)), 0, 1)
+    out = np.zeros((28, 28), np.float32)
+    top, left = (28 - new_h) // 2, (28 - new_w) // 2
+    out[top:top + new_h, left:left + new_w] = small
+    return out

@@ -12,6 +12,17 @@ MODELS = {
             "A 784-512-256-10 ReLU MLP for handwritten digits (the DNN tab)."),
     "cnn": ("models.digits", "train_cnn", "evaluate_cnn", "MNIST convolutional network",
             "Four 3x3 conv layers with batch norm and two max-pools, then two dense layers (the CNN tab)."),
+    "resnet": ("models.resnet", "train_resnet", "evaluate_resnet", "Fashion-MNIST ResNet-20",
+               "A CIFAR-style ResNet-20 (3x3 stem, 3 stages of 3 BasicBlocks at 16/32/64 channels, identity and "
+               "1x1-projection shortcuts, global average pooling) classifying Fashion-MNIST clothes (the ResNet tab)."),
+    "plain": ("models.resnet", "train_plain", "evaluate_plain", "Fashion-MNIST plain 20-layer network",
+              "The ResNet-20 without its shortcut connections (same depth, widths and training), to show what "
+              "residual learning adds (the ResNet tab)."),
+    "lightweight": ("models.resnet", "train_lightweight", "evaluate_lightweight",
+                    "Fashion-MNIST lightweight (MobileNet-style) network",
+                    "A MobileNet-v1-style network of depthwise-separable convolutions (16-32-64-128 channels), "
+                    "trained like the ResNet, for the parameters / multiply-adds / latency / accuracy comparison "
+                    "(the ResNet tab)."),
     "lstm": ("models.sentiment", "train_lstm", "evaluate_lstm", "MR sentence-sentiment LSTM",
              "A one-layer LSTM reading a movie-review sentence word by word (embeddings initialised from "
              "this hub's Word2Vec), positive/negative from its last hidden state (the LSTM tab)."),

@@ -100,3 +100,14 @@ def test_gnn_classifies_cora(page):
     page.get_by_role("button", name="Classify the graph").click()
     page.get_by_text("test papers the GCN is right", exact=False).first.wait_for(timeout=30_000)
     page.screenshot(path=ARTIFACTS / "gnn.png", full_page=True)
+
+
+def test_resnet_classifies_an_uploaded_garment(page):
+    from conftest import ROOT
+
+    page.get_by_role("tab", name="ResNet").click()
+    panel = page.locator("[role=tabpanel]:visible").first
+    panel.locator("input[type=file]").first.set_input_files(str(ROOT / "demos/examples/fashion/ankle_boot.png"))
+    page.get_by_role("button", name="Classify", exact=True).click()
+    assert top_label(page, "Prediction (top 5)") == "Ankle boot"
+    page.screenshot(path=ARTIFACTS / "resnet.png", full_page=True)
