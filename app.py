@@ -20,6 +20,8 @@ TABS = [
     ("LSTM", "demos.lstm"),
     ("Word2Vec", "demos.word2vec"),
     ("Transformer", "demos.transformer"),
+    ("GAN", "demos.gan"),
+    ("Diffusion", "demos.diffusion"),
     ("GNN", "demos.gnn"),
     ("DQN", "demos.dqn"),
 ]

@@ -64,7 +64,9 @@ def _digit_input():
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
     from .digits import load_digit_model
+    from .diffusion import load_ddpm
     from .dqn import load_agent
+    from .gan import load_gan
     from .gnn import graph_view
     from .lstm import load_sentiment_model
     from .resnet import load_fashion_model
@@ -83,6 +85,9 @@ def model_loaders() -> dict:
         "gpt (+ tokenizer)": load_language_model,
         "gnn Cora (GCN + MLP + view)": lambda: graph_view("Cora"),
         "dqn": load_agent,
+        "gan-mnist": lambda: load_gan("Digits (MNIST)"),
+        "gan-fashion": lambda: load_gan("Clothes (Fashion-MNIST)"),
+        "ddpm-mnist (diffusers pipeline)": lambda: load_ddpm("Digits (MNIST)"),
     }
 
 
@@ -90,7 +95,9 @@ def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
     from .cnn import predict_digit_cnn
     from .dnn import predict_digit_mlp, train_playground
+    from .diffusion import sample_stream
     from .dqn import play_episode
+    from .gan import sample_grid
     from .gnn import classify_graph, inspect_node
     from .lstm import predict_sentiment
     from .resnet import resnet_predict
@@ -114,6 +121,11 @@ def handler_cases() -> dict:
         "gnn_predict (Cora)": (lambda: classify_graph("Cora"), 1_000),
         "gnn_node": (lambda: inspect_node("Cora", 2155, 2), 300),
         "dqn_episode (trained, 500 steps, GIF)": (lambda: play_episode(0, "trained", 0.1), 3_000),
+        "gan_sample (64 digits + discriminator scores)": (lambda: sample_grid("Digits (MNIST)", "all", 64, 0), 150),
+        "diffusion_sample first frame (DDIM 50 x 16)": (
+            lambda: next(iter(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0))), 1_000),
+        "diffusion_sample (DDIM 50 steps x 16 images, streamed)": (
+            lambda: list(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
     }
 
 

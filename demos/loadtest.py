@@ -83,6 +83,8 @@ def endpoint_calls(folder: Path) -> dict:
                                           60, 200, 1.0, random.randrange(1000), api_name="/dnn_train"),
         "/resnet_predict": lambda c: c.predict(handle_file(str(random.choice(FASHION))), random.choice(
             ["resnet", "plain", "lightweight"]), api_name="/resnet_predict"),
+        "/gan_sample": lambda c: c.predict("Digits (MNIST)", "all", 16, random.randrange(1000), 0.8,
+                                           api_name="/gan_sample"),
         "/lstm_predict": lambda c: c.predict(random.choice(SENTENCES), api_name="/lstm_predict"),
         "/word2vec_neighbors": lambda c: c.predict(random.choice(WORDS), 10, "hub vectors",
                                                    api_name="/word2vec_neighbors"),
@@ -126,7 +128,7 @@ def _hammer(url: str, calls: dict, clients: int, seconds: float) -> tuple[dict, 
     return latencies, errors
 
 
-def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: float = 20) -> dict:
+def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: float = 60) -> dict:
     """Warm-up (every endpoint once, then `warmup` seconds at full concurrency, so that the models are
     loaded and the server has reached its working set), RSS, the measured run, RSS again."""
     from gradio_client import Client
@@ -168,7 +170,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup", type=float, default=20,
+    parser.add_argument("--warmup", type=float, default=60,
                         help="seconds at full concurrency before the RSS baseline is read")
     parser.add_argument("--url", default=None, help="test a running app on this machine instead of starting one")
     args = parser.parse_args(argv)

@@ -36,6 +36,24 @@ MODELS = {
             "A small decoder-only transformer (transformers GPT2LMHeadModel, 4 layers x 4 heads, 192-dim, 128 "
             "characters of context) with a character tokenizer, trained on the first 90% of Tiny Shakespeare "
             "(the Transformer tab)."),
+    "gan": ("models.gan", "train_all", "evaluate_all", "DCGANs for MNIST and Fashion-MNIST",
+            "Both class-conditional DCGANs of the GAN tab at once (gan-mnist, gan-fashion); evaluate also "
+            "records each one's metrics in its model card."),
+    "gan-mnist": ("models.gan", "train_gan_mnist", "evaluate_gan_mnist", "MNIST class-conditional DCGAN",
+                  "A DCGAN (transposed-convolution generator with batch norm, spectral-norm projection "
+                  "discriminator) generating handwritten digits of a chosen class (the GAN tab)."),
+    "gan-fashion": ("models.gan", "train_gan_fashion", "evaluate_gan_fashion",
+                    "Fashion-MNIST class-conditional DCGAN",
+                    "The MNIST DCGAN's twin trained on Fashion-MNIST clothes (the GAN tab)."),
+    "diffusion": ("models.diffusion", "train_all", "evaluate_all", "DDPMs for MNIST and Fashion-MNIST",
+                  "Both class-conditional DDPMs of the Diffusion tab at once (ddpm-mnist, ddpm-fashion); evaluate "
+                  "also records each one's metrics in its model card."),
+    "ddpm-mnist": ("models.diffusion", "train_ddpm_mnist", "evaluate_ddpm_mnist", "MNIST class-conditional DDPM",
+                   "A denoising diffusion model (diffusers UNet2DModel + DDPMScheduler, 32x32, class embedding) "
+                   "generating handwritten digits, sampled with DDPM or DDIM (the Diffusion tab)."),
+    "ddpm-fashion": ("models.diffusion", "train_ddpm_fashion", "evaluate_ddpm_fashion",
+                     "Fashion-MNIST class-conditional DDPM",
+                     "The MNIST DDPM's twin trained on Fashion-MNIST clothes (the Diffusion tab)."),
     "gcn": ("models.gnn", "train_gcn", "evaluate_gcn", "GCN and MLP on Cora and CiteSeer",
             "All four node classifiers of the GNN tab at once (gcn-cora, gcn-citeseer, mlp-cora, mlp-citeseer)."),
     "gcn-cora": ("models.gnn", "train_gcn_cora", "evaluate_gcn_cora", "Cora graph convolutional network",

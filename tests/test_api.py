@@ -8,6 +8,8 @@ from demos.samples import draw_digit
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
+from conftest import needs_mnist  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def client(app_url):
@@ -112,6 +114,7 @@ def test_short_bounded_load_has_no_errors(app_url):
     assert report["served"] >= 10
 
 
+@needs_mnist  # /diffusion_forward noises an MNIST test image
 def test_readme_snippets_run_as_written(app_url, seven_png, tmp_path, monkeypatch, capsys):
     """Every ```python block of the README's API section runs against the live app, in order."""
     import re

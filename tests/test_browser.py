@@ -111,3 +111,17 @@ def test_resnet_classifies_an_uploaded_garment(page):
     page.get_by_role("button", name="Classify", exact=True).click()
     assert top_label(page, "Prediction (top 5)") == "Ankle boot"
     page.screenshot(path=ARTIFACTS / "resnet.png", full_page=True)
+
+
+def test_gan_generates_a_grid(page):
+    page.get_by_role("tab", name="GAN").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("discriminator mean P(real)", exact=False).first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "gan.png", full_page=True)
+
+
+def test_diffusion_streams_a_sample(page):
+    page.get_by_role("tab", name="Diffusion").click()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_text("step 50/50", exact=False).first.wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "diffusion.png", full_page=True)

@@ -1,0 +1,183 @@
+"""Diffusion tab handlers: streamed sampling (DDIM and DDPM), the forward process, input validation (errors in
+English and 简体中文), only trained datasets offered, and that the app does not import diffusers until a model is used."""
+import subprocess
+import sys
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+import re
+import torch
+
+from conftest import ROOT, needs_mnist
+from demos.diffusion import MAX_COUNT, MAX_FRAMES, MAX_STEPS, available_datasets, forward_process, sample_stream
+
+WEIGHTS = ROOT / "weights"
+MNIST, FASHION = "Digits (MNIST)", "Clothes (Fashion-MNIST)"
+needs_ddpm = pytest.mark.skipif(not (WEIGHTS / "ddpm-mnist" / "model_index.json").exists(),
+                                reason="weights/ddpm-mnist not trained")
+FASHION_TRAINED = (WEIGHTS / "ddpm-fashion" / "model_index.json").exists()
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def test_importing_the_app_does_not_import_diffusers():
+    code = "import sys, app; app.build_app(); assert 'diffusers' not in sys.modules, 'diffusers imported'"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def test_padding_roundtrip():
+    from models.diffusion import crop28, pad32
+
+    x = torch.rand(3, 28, 28)
+    padded = pad32(x)
+    assert padded.shape == (3, 1, 32, 32) and padded[:, :, :2].eq(-1).all()
+    assert torch.allclose(crop28(padded), x, atol=1e-6)
+
+
+@needs_ddpm
+def test_ddim_stream_shows_noise_becoming_digits():
+    before = torch.random.get_rng_state()
+    frames = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3))
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert len(frames) == 10
+    xt, x0, status = frames[-1]
+    assert xt.dtype == np.uint8 and xt.shape == x0.shape and xt.shape[2] == 3
+    assert status.startswith("**Done**") and "step 10/10" in status and "first frame after" in status
+    assert "**完成**" in status and "第 10/10 步" in status  # the status is in both languages, English first
+    assert "DDIM η=1" in status
+    # the first frame is still mostly noise; the last is a clean picture (mostly black background)
+    assert frames[0][0].std() > frames[-1][0].std() * 0.5 or frames[0][0].mean() > frames[-1][0].mean()
+    again = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3))[-1]
+    assert np.array_equal(xt, again[0])  # stochastic sampling, but from the request's own generator
+    deterministic = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3, 0.0))[-1]
+    assert "η=0" in deterministic[2] and not np.array_equal(xt, deterministic[0])
+
+
+@needs_ddpm
+def test_ddpm_scheduler_and_frame_cap():
+    frames = list(sample_stream(MNIST, "7", "DDPM", 120, 1, 0))
+    assert len(frames) <= MAX_FRAMES + 1 and "step 120/120" in frames[-1][2]
+
+
+@needs_ddpm
+def test_first_frame_streams_quickly():
+    list(sample_stream(MNIST, "all", "DDIM", 2, 16, 0))  # warm
+    stream = sample_stream(MNIST, "all", "DDIM", 50, 16, 0)
+    t0 = time.perf_counter()
+    next(stream)
+    assert time.perf_counter() - t0 < 3.0  # target 1 s on an idle CPU; generous for a busy CI machine
+    stream.close()
+
+
+@pytest.mark.parametrize("args, match", [
+    ((MNIST, "all", "DDIM", 0, 4, 0), "Steps"),
+    ((MNIST, "all", "DDIM", MAX_STEPS + 1, 4, 0), "Steps"),
+    ((MNIST, "all", "DDIM", 10.5, 4, 0), "whole number"),
+    ((MNIST, "all", "DDIM", 10, 0, 0), "Count"),
+    ((MNIST, "all", "DDIM", 10, MAX_COUNT + 1, 0), "Count"),
+    ((MNIST, "all", "DDIM", 10, 4, -1), "Seed"),
+    ((MNIST, "all", "PNDM", 10, 4, 0), "Scheduler"),
+    ((MNIST, "all", "DDIM", 10, 4, 0, 1.5), "eta"),
+    ((MNIST, "all", "DDIM", 10, 4, 0, None), "eta"),
+    ((MNIST, "eleven", "DDIM", 10, 4, 0), "Class"),
+    (("CIFAR-10", "all", "DDIM", 10, 4, 0), "Dataset"),
+])
+def test_sample_rejects_bad_input(args, match):
+    with pytest.raises(gr.Error, match=match):
+        next(sample_stream(*args))
+
+
+@needs_mnist
+def test_forward_process_noises_more_as_t_grows():
+    clean, strip, status = forward_process(MNIST, 0, 0, 0)
+    noisy, _, status_late = forward_process(MNIST, 0, 999, 0)
+    assert clean.shape == (280, 280) and strip.ndim == 3
+    assert "t = 0" in status and "t = 999" in status_late
+    from demos.diffusion import real_test_image
+
+    original = np.kron(real_test_image("mnist", 0), np.ones((10, 10)))
+    assert np.abs(clean / 255 - original).mean() < 0.02
+    assert np.corrcoef(noisy.ravel(), original.ravel())[0, 1] < 0.3
+    assert np.array_equal(noisy, forward_process(MNIST, 0, 999, 0)[0])
+
+
+@pytest.mark.parametrize("args, match", [
+    ((MNIST, -1, 10, 0), "index"),
+    ((MNIST, 10000, 10, 0), "index"),
+    ((MNIST, 0, 1000, 0), "Timestep"),
+    ((MNIST, 0, -1, 0), "Timestep"),
+    ((MNIST, 0, 10, "x"), "Seed"),
+    (("nope", 0, 10, 0), "Dataset"),
+])
+def test_forward_rejects_bad_input(args, match):
+    with pytest.raises(gr.Error, match=match):
+        forward_process(*args)
+
+
+@needs_ddpm
+def test_shipped_pipeline_folder_is_safetensors_and_small():
+    folder = WEIGHTS / "ddpm-mnist"
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    names = {p.relative_to(folder).as_posix() for p in files}
+    assert {"model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+            "scheduler/scheduler_config.json", "config.json", "metrics.json", "README.md"} <= names
+    assert not any(p.suffix in (".bin", ".pt", ".pth", ".ckpt", ".pkl") for p in files)
+    assert all(p.stat().st_size < 10 * 1024 * 1024 for p in files)
+
+
+def test_only_trained_datasets_are_offered():
+    """The Dataset radio (decided when the tab is built) lists the datasets whose weights exist, values unchanged."""
+    from demos.i18n import plain
+
+    import app
+
+    offered = available_datasets()
+    expected = [MNIST] * (WEIGHTS / "ddpm-mnist" / "model_index.json").exists() + [FASHION] * FASHION_TRAINED
+    assert list(offered) == expected
+    demo = app.build_app()
+    radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio)
+              and plain(b.label) == "Dataset" and any(value == MNIST for _, value in b.choices)
+              and "diffusion_sample" in str([fn.api_name for fn in demo.fns.values() if b in fn.inputs])]
+    assert len(radios) == 1
+    assert [value for _, value in radios[0].choices] == (expected or [MNIST, FASHION])
+    assert (FASHION in [value for _, value in radios[0].choices]) == FASHION_TRAINED
+
+
+@pytest.mark.skipif(FASHION_TRAINED, reason="weights/ddpm-fashion exists")
+def test_untrained_dataset_through_the_api_says_how_to_train_it():
+    """Not offered in the page, but an API call naming it reaches the handler (not Gradio's bare choice check)."""
+    import asyncio
+
+    import app
+    from gradio.state_holder import SessionState
+
+    def check(message):
+        en, zh = message.split("\n")
+        assert en == "The DDPM-FASHION weights are missing: run `python -m models train ddpm-fashion`."
+        assert "python -m models train ddpm-fashion" in zh and CJK.search(zh)
+
+    with pytest.raises(gr.Error) as info:
+        next(sample_stream(FASHION, "all", "DDIM", 10, 4, 0))
+    check(info.value.message)
+    demo = app.build_app()
+    fn = next(fn for fn in demo.fns.values() if fn.api_name == "diffusion_sample")
+    with pytest.raises(gr.Error) as info:
+        asyncio.run(demo.process_api(block_fn=fn, inputs=[FASHION, "all", "DDIM", 10, 4, 0, 1.0],
+                                     state=SessionState(demo)))
+    check(info.value.message)
+
+
+@pytest.mark.parametrize("call, english", [
+    (lambda: next(sample_stream(MNIST, "all", "DDIM", 0, 4, 0)), "Steps must be between 1 and"),
+    (lambda: next(sample_stream(MNIST, "all", "DDIM", 10, 4, 0, 1.5)), "DDIM eta must be between 0 and 1"),
+    (lambda: next(sample_stream(MNIST, "all", "PNDM", 10, 4, 0)), "Scheduler must be one of: DDIM, DDPM"),
+    (lambda: next(sample_stream("CIFAR-10", "all", "DDIM", 10, 4, 0)), "Dataset must be one of"),
+    (lambda: forward_process(MNIST, 0, 1000, 0), "Timestep t must be between 0 and 999"),
+])
+def test_errors_carry_both_languages(call, english):
+    with pytest.raises(gr.Error) as info:
+        call()
+    en, zh = info.value.message.split("\n")
+    assert english in en and not CJK.search(en)
+    assert CJK.search(zh), zh
