@@ -85,9 +85,9 @@ def model_loaders() -> dict:
         "gpt (+ tokenizer)": load_language_model,
         "gnn Cora (GCN + MLP + view)": lambda: graph_view("Cora"),
         "dqn": load_agent,
-        "gan-mnist": lambda: load_gan("Digits (MNIST)"),
-        "gan-fashion": lambda: load_gan("Clothes (Fashion-MNIST)"),
-        "ddpm-mnist (diffusers pipeline)": lambda: load_ddpm("Digits (MNIST)"),
+        "gan-mnist": lambda: load_gan("mnist"),
+        "gan-fashion": lambda: load_gan("fashion"),
+        "ddpm-mnist (diffusers pipeline)": lambda: load_ddpm("mnist"),
     }
 
 

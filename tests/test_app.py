@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, needs_mnist
 
 
 def test_app_builds_with_tabs_in_order_and_api_names():
@@ -46,3 +46,12 @@ def test_tabs_show_model_cards_with_the_shipped_metrics():
     for name in ("cnn", "mlp"):
         accuracy = json.loads((weights_dir(name) / "metrics.json").read_text())["accuracy"]
         assert any(f"# " in t and f"(`{name}`)" in t and f"| accuracy | {accuracy} |" in t for t in texts), name
+
+
+@needs_mnist  # the GNN view reads Planetoid from the data dir
+def test_bench_loads_every_model_it_lists():
+    """`python -m demos.bench` must not break when a tab changes how its models are named."""
+    from demos.bench import model_loaders
+
+    for name, load in model_loaders().items():
+        assert load() is not None, name
