@@ -6,8 +6,10 @@ here is cheap to import except matplotlib, which is imported on first plot.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -20,6 +22,22 @@ import numpy as np
 def error(en: str, zh: str) -> gr.Error:
     """A gr.Error in English and simplified Chinese: `raise error("…", "…")`."""
     return gr.Error(f"{en}\n{zh}")
+
+
+
+# Text a handler writes at request time (status lines, notes) follows the same rule: each tab keeps its
+# (English, Chinese) templates in a STATUS dict, and a status shows English, a blank line, then Chinese.
+def fill(templates: tuple[str, str], **values) -> tuple[str, str]:
+    """An (English, Chinese) pair of templates filled in; a value given as an (English, Chinese) pair goes by
+    language (e.g. a class name and its Chinese name)."""
+    return tuple(template.format(**{key: value[lang] if isinstance(value, tuple) else value
+                                    for key, value in values.items()})
+                 for lang, template in enumerate(templates))
+
+
+def both(templates: tuple[str, str], **values) -> str:
+    """`fill` as one Markdown text: the English paragraph, a blank line, the Chinese one."""
+    return "\n\n".join(fill(templates, **values))
 
 
 # names of inputs that handlers validate, in Chinese; a name may also be given as an (en, zh) pair
@@ -202,6 +220,47 @@ def editor_image(value):
         layers = [layer for layer in value.get("layers") or [] if layer is not None]
         return layers[-1] if layers else value.get("background")
     return value
+
+
+# --- text drawn into pictures -----------------------------------------------------
+# Words inside an image are not translated by the browser either. They carry both languages when a CJK font is
+# installed (Debian's fonts-noto-cjk: packages.txt installs it on Spaces), and English alone otherwise, never
+# boxes where the glyphs are missing.
+CJK_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                  "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc")
+CJK_FONT_INDEX = 2  # the faces of the .ttc: JP, KR, SC (simplified Chinese), TC, HK
+
+
+@functools.lru_cache(maxsize=None)
+def cjk_font_file() -> str | None:
+    return next((path for path in CJK_FONT_FILES if Path(path).is_file()), None)
+
+
+@functools.lru_cache(maxsize=32)
+def text_font(size: int = 12):
+    """A Pillow font for labels in pictures: Noto Sans CJK SC when installed (Latin and Chinese), else Pillow's own."""
+    from PIL import ImageFont
+
+    path = cjk_font_file()
+    return ImageFont.truetype(path, size, index=CJK_FONT_INDEX) if path else ImageFont.load_default(size=size)
+
+
+def picture_text(en: str, zh: str, sep: str = " ") -> str:
+    """A label for a picture: 'forget gate 遗忘门' when Chinese can be drawn, else 'forget gate'."""
+    return f"{en}{sep}{zh}" if cjk_font_file() else en
+
+
+@functools.lru_cache(maxsize=None)
+def plot_font() -> dict:
+    """Font properties for matplotlib texts (`family=` of a label, a legend's `prop`) that draw Chinese, falling
+    back glyph by glyph. Given per text, not through rcParams: those are global and requests run in threads."""
+    if not cjk_font_file():
+        return {}
+    from matplotlib import font_manager
+
+    # registered by file once: matplotlib's font cache may predate the font's installation
+    font_manager.fontManager.addfont(cjk_font_file())
+    return {"family": ["DejaVu Sans", "Noto Sans CJK SC"]}
 
 
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:

@@ -6,7 +6,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, error, model_card, principle, seed_generator, tile, upscale
+from .common import both, check_choice, check_number, error, model_card, principle, seed_generator, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 from .i18n import t
 
@@ -22,6 +22,17 @@ FRAME_SECONDS = 0.06  # pace the stream so a fast run is still watchable (~40 fr
 CLASS_COLORS = np.array([[178, 24, 43], [33, 102, 172]], np.uint8)
 _FAINT = np.array([[244, 165, 130], [255, 255, 255], [146, 197, 222]], np.float32)
 PLOT_SIZE = 360
+
+# request-time text (the browser cannot translate it): English first, as the API returned it before, then Chinese
+STATUS = {
+    "epoch": ("**epoch {epoch}/{epochs}** · loss {loss:.4f} · train accuracy {train:.1%} · test accuracy {test:.1%} · "
+              "{params:,} parameters",
+              "**第 {epoch}/{epochs} 轮** · 损失 {loss:.4f} · 训练准确率 {train:.1%} · 测试准确率 {test:.1%} · "
+              "{params:,} 个参数"),
+}
+# the learning curves' legend (plot data, not translation keys): history key -> series name
+SERIES = {"loss": "training loss · 训练损失", "train_acc": "train accuracy · 训练准确率",
+          "test_acc": "test accuracy · 测试准确率"}
 
 
 def draw_boundary(model, x, y, x_test, y_test) -> np.ndarray:
@@ -50,10 +61,8 @@ def curves_frame(history: dict):
     import pandas as pd
 
     epochs = history["epoch"]
-    return pd.concat([
-        pd.DataFrame({"epoch": epochs, "value": history[key], "series": name})
-        for key, name in (("loss", "training loss"), ("train_acc", "train accuracy"), ("test_acc", "test accuracy"))
-    ], ignore_index=True)
+    return pd.concat([pd.DataFrame({"epoch": epochs, "value": history[key], "series": name})
+                      for key, name in SERIES.items()], ignore_index=True)
 
 
 def train_playground(dataset="moons", layers=2, width=16, activation="relu", learning_rate=0.03,
@@ -81,9 +90,8 @@ def train_playground(dataset="moons", layers=2, width=16, activation="relu", lea
             last = time.monotonic()
             for epoch, history in train_live(model, x, y, x_test, y_test, learning_rate, epochs):
                 image = draw_boundary(model, x.numpy(), y.numpy(), x_test.numpy(), y_test.numpy())
-                status = (f"**epoch {epoch}/{epochs}** · loss {history['loss'][-1]:.4f} · "
-                          f"train accuracy {history['train_acc'][-1]:.1%} · test accuracy {history['test_acc'][-1]:.1%} · "
-                          f"{params:,} parameters")
+                status = both(STATUS["epoch"], epoch=epoch, epochs=epochs, loss=history["loss"][-1],
+                              train=history["train_acc"][-1], test=history["test_acc"][-1], params=params)
                 time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - last)))
                 yield image, curves_frame(history), status
                 last = time.monotonic()

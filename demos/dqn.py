@@ -10,7 +10,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, error, missing_weights, model_card, principle
+from .common import (check_choice, check_number, error, fill, missing_weights, model_card, picture_text, plot_font,
+                     principle, text_font)
 from .i18n import t
 
 POLICIES = ("trained", "epsilon-greedy", "random")  # shown as dqn.trained, dqn.epsilon-greedy, dqn.random
@@ -19,6 +20,29 @@ MAX_TRAIN_SECONDS = 30     # the live training stops after this, whatever the st
 UPDATE_SECONDS = 0.5       # how often the live curve is redrawn
 RENDER_EVERY = 2           # GIF: every 2nd frame at half size, shown in real time (CartPole steps are 20 ms)
 GIF_KEEP_SECONDS = 600     # episode GIFs older than this are deleted from the temp folder
+
+# Text made at request time, (English, Chinese): the server does not know the language picked in the browser, so
+# a status shows both, English first (API clients and tests match it), then a blank line and the Chinese.
+STATUS = {
+    "episode": ("**Return {ret:.0f}**: {outcome}{random}.", "**回报 {ret:.0f}**：{outcome}{random}。"),
+    "stayed_up": ("the pole stayed up for all 500 steps, CartPole-v1's maximum",
+                  "杆在全部 500 步中都没有倒下，达到了 CartPole-v1 的上限"),
+    "fell": ("the pole fell (or the cart left the track) after {steps} steps",
+             "杆在 {steps} 步后倒下了（或小车驶出了轨道）"),
+    "random": (" · {share:.0%} of the actions were random", " · {share:.0%} 的动作是随机的"),
+    "training": ("**step {step:,}/{steps:,}** · episode {episode} · return {ret:.0f} · mean of last 10: {mean:.0f} · "
+                 "ε {epsilon:.2f} · TD loss {loss:.3f}",
+                 "**第 {step:,}/{steps:,} 步** · 第 {episode} 个回合 · 回报 {ret:.0f} · 最近 10 个回合的平均回报 "
+                 "{mean:.0f} · ε {epsilon:.2f} · TD 损失 {loss:.3f}"),
+    "done": ("**done** after {episodes} episodes. The GIF shows the network just trained, acting greedily "
+             "(env seed {seed}): return **{ret:.0f}**.",
+             "**完成**，共训练了 {episodes} 个回合。GIF 展示的是刚训练好的网络按贪心策略行动（环境随机种子 {seed}）："
+             "回报 **{ret:.0f}**。"),
+    "stopped": ("**stopped at the time limit** after {episodes} episodes. The GIF shows the network just trained, "
+                "acting greedily (env seed {seed}): return **{ret:.0f}**.",
+                "**已到时间上限，训练停止**，共训练了 {episodes} 个回合。GIF 展示的是刚训练好的网络按贪心策略行动"
+                "（环境随机种子 {seed}）：回报 **{ret:.0f}**。"),
+}
 
 
 def load_agent():
@@ -46,24 +70,27 @@ def _gif_dir() -> Path:
     return folder
 
 
+# the live curve's series names (shown as text by the browser's plot, so both languages whatever the fonts)
+CURVES = ("episode return · 回合回报", "mean of last 10 · 最近 10 回合的平均")
+MOVES = {0: picture_text("push left", "向左推"), 1: picture_text("push right", "向右推"),
+         "random": "  " + picture_text("(random)", "（随机）", ""), "end": picture_text("end", "结束")}
+
+
 def episode_gif(frames: list[np.ndarray], actions: np.ndarray, explored: np.ndarray) -> str:
     """Frames (every RENDER_EVERY-th step, already half size) -> an animated GIF file with the step and action."""
     from PIL import Image, ImageDraw
 
-    from .gnn import label_font
-
-    font = label_font(15)
+    font = text_font(15)
     images = []
     for k, frame in enumerate(frames):
         img = Image.fromarray(frame)
         t = min(k * RENDER_EVERY, len(actions))
         draw = ImageDraw.Draw(img)
         if t < len(actions):
-            move = "push left" if actions[t] == 0 else "push right"
-            draw.text((6, 4), f"t = {t}   {move}{'  (random)' if explored[t] else ''}",
-                      fill=(200, 0, 0) if explored[t] else (0, 0, 0), font=font)
+            move = MOVES[int(actions[t])] + (MOVES["random"] if explored[t] else "")
+            draw.text((6, 2), f"t = {t}   {move}", fill=(200, 0, 0) if explored[t] else (0, 0, 0), font=font)
         else:
-            draw.text((6, 4), f"t = {len(actions)}   end", fill=(0, 0, 0), font=font)
+            draw.text((6, 2), f"t = {len(actions)}   {MOVES['end']}", fill=(0, 0, 0), font=font)
         images.append(img)
     palette = images[0].quantize(colors=32, dither=Image.Dither.NONE)
     frames_p = [img.quantize(palette=palette, dither=Image.Dither.NONE) for img in images]
@@ -84,19 +111,21 @@ def q_value_plot(q: np.ndarray, actions: np.ndarray, explored: np.ndarray) -> np
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     t = np.arange(len(actions))
-    top.plot(t, q[:, 0], color="#4e79a7", lw=1.4, label="Q(s, push left)")
-    top.plot(t, q[:, 1], color="#f28e2b", lw=1.4, label="Q(s, push right)")
-    top.set_ylabel("Q-value")
-    top.legend(loc="lower left", fontsize=8, frameon=False)
+    font = plot_font()
+    top.plot(t, q[:, 0], color="#4e79a7", lw=1.4, label=picture_text("Q(s, push left)", "向左推"))
+    top.plot(t, q[:, 1], color="#f28e2b", lw=1.4, label=picture_text("Q(s, push right)", "向右推"))
+    top.set_ylabel(picture_text("Q-value", "Q 值"), **font)
+    top.legend(loc="lower left", prop={**font, "size": 8}, frameon=False)
     top.grid(alpha=0.3)
     gap = q[:, 1] - q[:, 0]  # > 0: the network prefers pushing right
     bottom.bar(t, gap, width=1.0, color=np.where(actions == 1, "#f28e2b", "#4e79a7"))
     if explored.any():
-        bottom.scatter(t[explored], gap[explored], s=6, color="#d62728", zorder=3, label="random action")
-        bottom.legend(loc="upper right", fontsize=8, frameon=False)
+        bottom.scatter(t[explored], gap[explored], s=6, color="#d62728", zorder=3,
+                       label=picture_text("random action", "随机动作"))
+        bottom.legend(loc="upper right", prop={**font, "size": 8}, frameon=False)
     bottom.axhline(0, color="#555555", lw=0.6)
-    bottom.set_ylabel("Q(right)−Q(left)\nbar = action", fontsize=8)
-    bottom.set_xlabel("time step")
+    bottom.set_ylabel(picture_text("Q(right)−Q(left)\nbar = action", "柱色 = 动作", "\n"), fontsize=8, **font)
+    bottom.set_xlabel(picture_text("time step", "时间步"), **font)
     fig.tight_layout()
     fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
@@ -112,10 +141,10 @@ def play_episode(seed=0, policy="trained", epsilon=0.1):
     epsilon = {"trained": 0.0, "random": 1.0}.get(policy, epsilon)
     episode = run_episode(load_agent(), seed, epsilon, render_every=RENDER_EVERY)
     steps = len(episode["actions"])
-    outcome = ("the pole stayed up for all 500 steps, CartPole-v1's maximum" if not episode["terminated"]
-               else f"the pole fell (or the cart left the track) after {steps} steps")
-    random_share = f" · {episode['random'].mean():.0%} of the actions were random" if epsilon > 0 else ""
-    summary = f"**Return {episode['return']:.0f}**: {outcome}{random_share}."
+    outcome = fill(STATUS["fell"], steps=steps) if episode["terminated"] else STATUS["stayed_up"]
+    random_share = fill(STATUS["random"], share=episode["random"].mean()) if epsilon > 0 else ("", "")
+    summary = "\n\n".join(template.format(ret=episode["return"], outcome=text, random=share)
+                          for template, text, share in zip(STATUS["episode"], outcome, random_share))
     return (episode_gif(episode["frames"], episode["actions"], episode["random"]),
             q_value_plot(episode["q"], episode["actions"], episode["random"]), summary)
 
@@ -125,8 +154,8 @@ def curve_frame(steps: list[int], returns: list[float]):
     import pandas as pd
 
     smooth = [float(np.mean(returns[max(0, i - 9): i + 1])) for i in range(len(returns))]
-    return pd.concat([pd.DataFrame({"step": steps, "return": returns, "series": "episode return"}),
-                      pd.DataFrame({"step": steps, "return": smooth, "series": "mean of last 10"})],
+    return pd.concat([pd.DataFrame({"step": steps, "return": returns, "series": CURVES[0]}),
+                      pd.DataFrame({"step": steps, "return": smooth, "series": CURVES[1]})],
                      ignore_index=True)
 
 
@@ -140,22 +169,22 @@ def train_from_scratch(steps=20_000, learning_rate=0.002, seed=0):
     seed = check_number(seed, "Seed", *LIMITS["seed"], integer=True)
     config = dict(LIVE_CONFIG, total_steps=steps, learning_rate=learning_rate, buffer_size=steps)
     at, returns, last, model = [], [], 0.0, None
-    status = ""
+    line = ("", "")
     for step, episode_return, epsilon, model, loss in dqn_training(config, seed, max_seconds=MAX_TRAIN_SECONDS):
         at.append(step)
         returns.append(episode_return)
-        status = (f"**step {step:,}/{steps:,}** · episode {len(returns)} · return {episode_return:.0f} · "
-                  f"mean of last 10: {np.mean(returns[-10:]):.0f} · ε {epsilon:.2f} · TD loss {loss:.3f}")
+        line = fill(STATUS["training"], step=step, steps=steps, episode=len(returns), ret=episode_return,
+                       mean=np.mean(returns[-10:]), epsilon=epsilon, loss=loss)
         if time.monotonic() - last > UPDATE_SECONDS:
-            yield curve_frame(at, returns), status, None
+            yield curve_frame(at, returns), f"{line[0]}\n\n{line[1]}", None
             last = time.monotonic()
     if model is None:
         raise error("No episode finished within the training budget.", "在训练预算内没有完成任何一个回合。")
     model.eval()
     episode = run_episode(model, seed, 0.0, render_every=RENDER_EVERY)
-    done = "stopped at the time limit" if at[-1] < steps - 500 else "done"
-    status = (f"{status}\n\n**{done}** after {len(returns)} episodes. The GIF shows the network just trained, "
-              f"acting greedily (env seed {seed}): return **{episode['return']:.0f}**.")
+    done = fill(STATUS["stopped" if at[-1] < steps - 500 else "done"], episodes=len(returns), seed=seed,
+                   ret=episode["return"])
+    status = f"{line[0]}\n\n{done[0]}\n\n{line[1]}\n\n{done[1]}"
     yield curve_frame(at, returns), status, episode_gif(episode["frames"], episode["actions"], episode["random"])
 
 

@@ -7,7 +7,8 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, missing_weights, model_card, principle, seed_generator, tile, upscale
+from .common import (check_choice, check_number, missing_weights, model_card, principle, seed_generator, text_font,
+                     tile, upscale)
 from .i18n import t
 
 DATASET_CHOICES = {"Digits (MNIST)": "mnist", "Clothes (Fashion-MNIST)": "fashion"}
@@ -84,23 +85,8 @@ def _captioned(image: np.ndarray, caption: str, good: bool | None = None) -> np.
     canvas.paste(Image.fromarray(big).convert("RGB"), (0, 0))
     draw = ImageDraw.Draw(canvas)
     color = (0, 0, 0) if good is None else ((20, 120, 40) if good else (190, 40, 30))
-    draw.text((w // 2, h + 8), caption, fill=color, anchor="mm", font=_font())
+    draw.text((w // 2, h + 8), caption, fill=color, anchor="mm", font=text_font(12))
     return np.asarray(canvas)
-
-
-_FONT = None
-
-
-def _font():
-    global _FONT
-    if _FONT is None:
-        from PIL import ImageFont
-
-        try:
-            _FONT = ImageFont.load_default(size=12)
-        except TypeError:  # Pillow without FreeType sizes
-            _FONT = ImageFont.load_default()
-    return _FONT
 
 
 def sample_grid(dataset="Digits (MNIST)", class_value="all", count=32, seed=0, temperature=None):

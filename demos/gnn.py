@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, error, model_card, principle, seed_generator
+from .common import (both, check_choice, check_number, error, fill, model_card, picture_text, principle,
+                     seed_generator, text_font)
 from .i18n import t
 
 DATASETS = ("Cora", "CiteSeer")
@@ -25,14 +26,45 @@ PALETTE = np.array([[78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 17
                     [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172]], np.uint8)
 EDGE_COLOR, MISTAKE_COLOR = (205, 205, 205), (0, 0, 0)
 
+# Text made at request time, (English, Chinese): the server does not know the language picked in the browser, so
+# a status shows both, English first (API clients and tests match it), then a blank line and the Chinese.
+STATUS = {
+    "summary": ("**{dataset}**: {papers:,} papers, {citations:,} citations, {topics} topics; trained on {train} "
+                "labelled papers (squares). On the {test:,} test papers the **GCN** is right {gcn:.1%} of the time "
+                "({gcn_wrong} mistakes, black rings), the **MLP** {mlp:.1%} ({mlp_wrong} mistakes). "
+                "Click a node in a graph (or type its id) to inspect it.",
+                "**{dataset}**：{papers:,} 篇论文、{citations:,} 条引用、{topics} 个主题；用 {train} 篇带标签的论文"
+                "（方块）训练。在 {test:,} 篇测试论文上，**GCN** 的正确率为 {gcn:.1%}（错 {gcn_wrong} 篇，黑圈），"
+                "**MLP** 为 {mlp:.1%}（错 {mlp_wrong} 篇）。点击图中的节点（或输入节点编号）即可查看它。"),
+    "facts": ("**Node {node}** · true topic **{true}** · {split} node · {links} citation links, {agree} of them to "
+              "papers of the same topic.\n\nGCN says **{gcn}** {gcn_mark} · MLP says **{mlp}** {mlp_mark}{nearest}",
+              "**节点 {node}** · 真实主题 **{true}** · {split} · {links} 条引用连接，其中 {agree} 条连向同一主题的"
+              "论文。\n\nGCN 判为 **{gcn}** {gcn_mark} · MLP 判为 **{mlp}** {mlp_mark}{nearest}"),
+    "nearest": (" · the view keeps the nearest {count} nodes.", " · 视图只保留最近的 {count} 个节点。"),
+    "train": ("training (its label was seen)", "训练节点（训练时见过它的标签）"),
+    "val": ("validation", "验证节点"),
+    "test": ("test", "测试节点"),
+    "unlabelled": ("unlabelled (not in any split)", "无标签节点（不属于任何划分）"),
+    "karate": ("**epoch {epoch}/{epochs}** · loss on the 4 labelled members {loss:.4f} · "
+               "{correct}/34 members assigned their true community",
+               "**第 {epoch}/{epochs} 轮** · 4 名带标签会员上的损失 {loss:.4f} · {correct}/34 名会员分到了真实社群"),
+}
+# the Chinese names of the topics (the labels and API keep the English ones; Chinese text shows both)
+TOPICS_ZH = {
+    "Theory": "理论", "Reinforcement learning": "强化学习", "Genetic algorithms": "遗传算法",
+    "Neural networks": "神经网络", "Probabilistic methods": "概率方法", "Case based": "基于案例的推理",
+    "Rule learning": "规则学习",
+    "AI": "人工智能", "Machine learning": "机器学习", "Information retrieval": "信息检索", "Databases": "数据库",
+    "Agents": "智能体", "HCI": "人机交互",
+}
+
+
+def topic(name: str) -> tuple[str, str]:
+    """A topic as text shows it: (the English name, as in the labels; that name with its Chinese name)."""
+    return name, f"{name}（{TOPICS_ZH[name]}）" if name in TOPICS_ZH else name
+
 
 # --- drawing ------------------------------------------------------------------------
-def label_font(size: int = 13):
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)
-
-
 def _to_pixels(xy: np.ndarray, size: int, margin: int, top: int = 0, robust: bool = False) -> np.ndarray:
     """Points in any range -> pixel coordinates inside a size x size box (aspect kept). robust: the
     0.5-99.5 percentile box fills the picture and the few outliers sit on its border."""
@@ -50,9 +82,10 @@ def draw_graph(xy: np.ndarray, edges: np.ndarray, colors: np.ndarray, size: int,
     ring marks a misclassified node; `highlight` gets a big ring. Returns uint8 RGB."""
     from PIL import Image, ImageDraw
 
-    columns = 3 if size >= 450 else 2
+    longest = max((text_font(12).getlength(name) for name, _ in legend), default=0)
+    columns = max(1, min(3, int(size // (longest + 30))))
     legend_rows = (len(legend) + columns - 1) // columns
-    top = 22 if title else 0
+    top = 4 + 18 * len(title.splitlines()) if title else 0
     img = Image.new("RGB", (size, size + top + 18 * legend_rows), "white")
     draw = ImageDraw.Draw(img)
     p = pixels if pixels is not None else _to_pixels(xy, size, margin=int(radius) + 8, top=top, robust=robust)
@@ -67,22 +100,22 @@ def draw_graph(xy: np.ndarray, edges: np.ndarray, colors: np.ndarray, size: int,
         ring = dict(outline=MISTAKE_COLOR, width=max(1, min(3, int(radius / 2)))) if mistakes[i] else {}
         (draw.rectangle if labelled[i] else draw.ellipse)(box, fill=tuple(int(c) for c in colors[i]), **ring)
         if labels is not None:
-            draw.text((x, y), str(labels[i]), fill="black", anchor="mm", font=label_font(max(8, int(radius))))
+            draw.text((x, y), str(labels[i]), fill="black", anchor="mm", font=text_font(max(8, int(radius))))
     if highlight is not None:
         x, y = p[highlight]
         r = radius + 6
         draw.ellipse((x - r, y - r, x + r, y + r), outline=(220, 0, 0), width=3)
     if title:
-        draw.text((8, 4), title, fill="black", font=label_font(14 if size >= 450 else 12))
+        draw.multiline_text((8, 2), title, fill="black", font=text_font(14 if size >= 450 else 12), spacing=2)
     for k, (name, color) in enumerate(legend):
         x, y = 8 + (k % columns) * (size // columns), size + top + 18 * (k // columns) + 2
         draw.rectangle((x, y + 2, x + 11, y + 13), fill=tuple(int(c) for c in color))
-        draw.text((x + 16, y), name, fill="black", font=label_font(12))
+        draw.text((x + 16, y), name, fill="black", font=text_font(12))
     return np.asarray(img)
 
 
 def class_legend(names: list[str]):
-    return [(name, PALETTE[k]) for k, name in enumerate(names)]
+    return [(picture_text(name, TOPICS_ZH.get(name, "")).strip(), PALETTE[k]) for k, name in enumerate(names)]
 
 
 def project_2d(h: np.ndarray) -> np.ndarray:
@@ -180,14 +213,17 @@ def graph_view(dataset) -> GraphView:
 def _full_graph_image(view: GraphView, arch: str) -> np.ndarray:
     pred = view.predictions(arch)
     wrong = (pred != view.y) & ~view.train
-    title = (f"{'GCN (uses the citations)' if arch == 'gcn' else 'MLP (ignores them)'} · "
-             f"test accuracy {view.accuracy[arch]:.1%}")
+    title = picture_text(f"{'GCN (uses the citations)' if arch == 'gcn' else 'MLP (ignores them)'} · "
+                         f"test accuracy {view.accuracy[arch]:.1%}",
+                         f"{'GCN（利用引用关系）' if arch == 'gcn' else 'MLP（忽略引用关系）'} · "
+                         f"测试准确率 {view.accuracy[arch]:.1%}", "\n")
     return draw_graph(view.xy, view.edges, PALETTE[pred], GRAPH_SIZE, mistakes=wrong, labelled=view.train,
                       radius=2.6, title=title, legend=class_legend(view.names))
 
 
 def _embedding_image(view: GraphView, arch: str) -> np.ndarray:
-    title = f"{arch.upper()} hidden layer, PCA · colour = true topic"
+    title = picture_text(f"{arch.upper()} hidden layer, PCA · colour = true topic",
+                         f"{arch.upper()} 隐藏层（PCA 降到二维）· 颜色 = 真实主题", "\n")
     return draw_graph(view.embedding[arch], np.zeros((0, 2), int), PALETTE[view.y], PANEL_SIZE, radius=2.2,
                       labelled=view.train, title=title, robust=True)
 
@@ -198,11 +234,9 @@ def classify_graph(dataset="Cora"):
     view = graph_view(dataset)
     gcn_wrong = int(((view.predictions("gcn") != view.y) & view.test).sum())
     mlp_wrong = int(((view.predictions("mlp") != view.y) & view.test).sum())
-    summary = (f"**{view.dataset}**: {view.num_nodes:,} papers, {len(view.edges):,} citations, "
-               f"{len(view.names)} topics; trained on {int(view.train.sum())} labelled papers (squares). "
-               f"On the {int(view.test.sum()):,} test papers the **GCN** is right {view.accuracy['gcn']:.1%} "
-               f"of the time ({gcn_wrong} mistakes, black rings), the **MLP** {view.accuracy['mlp']:.1%} "
-               f"({mlp_wrong} mistakes). Click a node in a graph (or type its id) to inspect it.")
+    summary = both(STATUS["summary"], dataset=view.dataset, papers=view.num_nodes, citations=len(view.edges),
+                   topics=len(view.names), train=int(view.train.sum()), test=int(view.test.sum()),
+                   gcn=view.accuracy["gcn"], gcn_wrong=gcn_wrong, mlp=view.accuracy["mlp"], mlp_wrong=mlp_wrong)
     return (_full_graph_image(view, "gcn"), _full_graph_image(view, "mlp"),
             _embedding_image(view, "gcn"), _embedding_image(view, "mlp"), summary)
 
@@ -247,22 +281,22 @@ def inspect_node(dataset="Cora", node=0, hops=2):
     xy = np.array([pos[k] for k in range(len(members))], np.float32)
     pred = view.predictions("gcn")[members]
     wrong = pred != view.y[members]
-    title = f"node {node}, {hops} hops ({len(members)} nodes) · colour = GCN prediction"
+    title = picture_text(f"node {node}, {hops} hops ({len(members)} nodes) · colour = GCN prediction",
+                         f"节点 {node}，{hops} 跳（{len(members)} 个节点）· 颜色 = GCN 的预测", "\n")
     image = draw_graph(xy, edges, PALETTE[pred], PANEL_SIZE, mistakes=wrong, labelled=view.train[members],
                        radius=9 if len(members) <= 40 else 5, highlight=0, title=title,
                        legend=class_legend(view.names), labels=members if len(members) <= 40 else None)
-    split = "training (its label was seen)" if view.train[node] else "validation" if view.val[node] else (
-        "test" if view.test[node] else "unlabelled (not in any split)")
+    split = STATUS["train" if view.train[node] else "val" if view.val[node] else
+                   "test" if view.test[node] else "unlabelled"]
     true, gcn_pred, mlp_pred = (view.names[int(view.y[node])], view.names[int(view.predictions("gcn")[node])],
                                 view.names[int(view.predictions("mlp")[node])])
     neighbours = view.neighbours[node]
     agree = int(sum(view.y[v] == view.y[node] for v in neighbours))
-    facts = (f"**Node {node}** · true topic **{true}** · {split} node · {len(neighbours)} citation links, "
-             f"{agree} of them to papers of the same topic.\n\n"
-             f"GCN says **{gcn_pred}** {'✓' if gcn_pred == true else '✗'} · MLP says **{mlp_pred}** "
-             f"{'✓' if mlp_pred == true else '✗'}"
-             + (f" · the view keeps the nearest {SUBGRAPH_MAX_NODES} nodes." if len(members) >= SUBGRAPH_MAX_NODES
-                else ""))
+    nearest = STATUS["nearest"] if len(members) >= SUBGRAPH_MAX_NODES else ("", "")
+    facts = both(STATUS["facts"], node=node, true=topic(true), split=split, links=len(neighbours), agree=agree,
+                 gcn=topic(gcn_pred), gcn_mark="✓" if gcn_pred == true else "✗",
+                 mlp=topic(mlp_pred), mlp_mark="✓" if mlp_pred == true else "✗",
+                 nearest=fill(nearest, count=SUBGRAPH_MAX_NODES))
     return image, _probabilities(view, "gcn", node), _probabilities(view, "mlp", node), facts
 
 
@@ -296,8 +330,10 @@ def train_karate(epochs=200, learning_rate=0.01, seed=0):
     gen = seed_generator(seed)
     data, xy, edges = _karate()
     y, labelled = data.y.numpy(), data.train_mask.numpy()
-    legend = [(f"community {k}", PALETTE[k]) for k in range(int(y.max()) + 1)]
-    fixed = _to_pixels(np.array([[-1.0, -1.0], [1.0, 1.0]]), PANEL_SIZE, margin=14, top=22)
+    legend = [(picture_text(f"community {k}", f"社群 {k}"), PALETTE[k]) for k in range(int(y.max()) + 1)]
+    club_title = picture_text("the club · colour = predicted community", "俱乐部 · 颜色 = 预测的社群", "\n")
+    fixed = _to_pixels(np.array([[-1.0, -1.0], [1.0, 1.0]]), PANEL_SIZE, margin=14,
+                       top=4 + 18 * len(club_title.splitlines()))
     last = time.monotonic()
     try:
         for epoch, loss, logits, h in train_karate_live(data, learning_rate, epochs, gen):
@@ -308,13 +344,13 @@ def train_karate(epochs=200, learning_rate=0.01, seed=0):
             pixels = (emb + 1) / 2 * (fixed[1] - fixed[0]) + fixed[0]
             pixels[:, 1] = fixed[1, 1] + fixed[0, 1] - pixels[:, 1]
             emb_img = draw_graph(emb, np.zeros((0, 2), int), PALETTE[y], PANEL_SIZE, mistakes=wrong, labelled=labelled, radius=6,
-                                 title=f"2-D embedding at epoch {epoch} · colour = true community",
+                                 title=picture_text(f"2-D embedding at epoch {epoch} · colour = true community",
+                                                    f"第 {epoch} 轮的二维嵌入 · 颜色 = 真实社群", "\n"),
                                  pixels=pixels, legend=legend)
             graph_img = draw_graph(xy, edges, PALETTE[pred], PANEL_SIZE, mistakes=wrong, labelled=labelled,
-                                   radius=9, labels=range(len(y)), title="the club · colour = predicted community",
+                                   radius=9, labels=range(len(y)), title=club_title,
                                    legend=legend)
-            status = (f"**epoch {epoch}/{epochs}** · loss on the 4 labelled members {loss:.4f} · "
-                      f"{int((~wrong).sum())}/34 members assigned their true community")
+            status = both(STATUS["karate"], epoch=epoch, epochs=epochs, loss=loss, correct=int((~wrong).sum()))
             time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - last)))
             yield emb_img, graph_img, status
             last = time.monotonic()

@@ -6,7 +6,7 @@ import unicodedata
 import gradio as gr
 import numpy as np
 
-from .common import colorize, error, missing_weights, model_card, principle
+from .common import colorize, error, fill, missing_weights, model_card, picture_text, principle, text_font
 from .i18n import t
 
 MAX_CHARS = 3000   # longer input is cut here (and the user is told)
@@ -14,6 +14,26 @@ MAX_WORDS = 100    # tokens read by the networks (MR sentences are ~20 tokens)
 GATE_UNITS = 12    # hidden units shown per gate: the ones that move most over this sentence
 CELL_W, CELL_H, LEFT, TOP = 26, 9, 118, 6
 LABELS = ("negative", "positive")
+
+# request-time text (the browser cannot translate it): the English status as the API returned it before, a blank
+# line, then the same in Chinese. Notes are (English, Chinese) pairs built from these templates.
+STATUS = {
+    "verdict": ("**{title}**: {label} ({p:.0%}{known})", "**{title}**：{label}（{label_zh}，{p:.0%}{known}）"),
+    "known": ("; {accuracy:.1%} test accuracy on 1,066 held-out snippets",
+              "；在 1,066 条留出短句上的测试准确率为 {accuracy:.1%}"),
+    "too_long": ("Your text has {chars:,} characters; only the first {limit:,} were read.",
+                 "你的文本有 {chars:,} 个字符，只读取了前 {limit:,} 个。"),
+    "too_many_tokens": ("The networks read the first {limit} of your {tokens:,} tokens.",
+                        "两个网络只读取了你的 {tokens:,} 个 token 中的前 {limit} 个。"),
+    "not_english": ("This does not look like English; the model only learned English, so the prediction is "
+                    "probably meaningless.", "这看起来不是英文；模型只学过英文，所以这个预测多半没有意义。"),
+    "unknown_words": ("Only {known} of {words} words are known (unknown: {unknown}); the model reads English "
+                      "movie-review language, so treat this prediction with care.",
+                      "{words} 个词中只有 {known} 个是模型认识的（未知词：{unknown}）；模型读的是英文影评的语言，"
+                      "请谨慎看待这个预测。"),
+}
+TITLES_ZH = {"LSTM": "LSTM", "plain RNN": "普通 RNN"}
+LABELS_ZH = {"negative": "负面", "positive": "正面"}
 
 # running P(positive) -> category shown in the highlighted sentence
 BANDS = [(0.2, "negative"), (0.4, "leaning negative"), (0.6, "unsure"), (0.8, "leaning positive"), (1.01, "positive")]
@@ -64,8 +84,8 @@ def load_sentiment_model(name: str) -> _Bundle:
         raise missing_weights(name) from None
 
 
-def read_input(text) -> tuple[list[str], list[str]]:
-    """Validate and tokenize the user's text -> (tokens, notes for the status line)."""
+def read_input(text) -> tuple[list[str], list[tuple[str, str]]]:
+    """Validate and tokenize the user's text -> (tokens, (English, Chinese) notes for the status line)."""
     from models.text import is_word, tokenize
 
     if text is None:
@@ -74,7 +94,7 @@ def read_input(text) -> tuple[list[str], list[str]]:
         raise error("Text must be a string.", "文本必须是字符串。")
     notes = []
     if len(text) > MAX_CHARS:
-        notes.append(f"Your text has {len(text):,} characters; only the first {MAX_CHARS:,} were read.")
+        notes.append(fill(STATUS["too_long"], chars=len(text), limit=MAX_CHARS))
         text = text[:MAX_CHARS]
     if not text.strip():
         raise error("Type an English sentence, e.g. a line from a movie review.", "请输入一句英文，例如一句影评。")
@@ -86,7 +106,7 @@ def read_input(text) -> tuple[list[str], list[str]]:
         raise error(f"I found no words in that text ({what}). Type an English sentence.",
                     f"这段文字里没有找到单词（{what_zh}）。请输入一句英文。")
     if len(tokens) > MAX_WORDS:
-        notes.append(f"The networks read the first {MAX_WORDS} of your {len(tokens):,} tokens.")
+        notes.append(fill(STATUS["too_many_tokens"], limit=MAX_WORDS, tokens=len(tokens)))
         tokens = tokens[:MAX_WORDS]
     return tokens, notes
 
@@ -100,11 +120,14 @@ def highlight(tokens: list[str], probs: np.ndarray) -> list[tuple[str, str]]:
     return [(tok + " ", _band(float(p[1]))) for tok, p in zip(tokens, probs)]
 
 
+GATE_NAMES_ZH = {"input": "输入门", "forget": "遗忘门", "output": "输出门"}
+
+
 def gate_heatmap(tokens: list[str], gates: dict[str, np.ndarray]) -> np.ndarray:
     """Input, forget and output gates (0..1, viridis) of the most active units, words along the bottom."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.load_default(size=12)
+    font = text_font(12)
     word_h = 8 + max(int(font.getlength(t[:18])) for t in tokens)
     blocks = []
     for name, values in gates.items():  # values [T, H]
@@ -118,8 +141,12 @@ def gate_heatmap(tokens: list[str], gates: dict[str, np.ndarray]) -> np.ndarray:
     for name, block in blocks:
         cells = np.repeat(np.repeat(colorize(block, 0.0, 1.0), CELL_H, axis=0), CELL_W, axis=1)
         img.paste(Image.fromarray(cells), (LEFT, y))
-        draw.text((6, y + GATE_UNITS * CELL_H // 2 - 14), f"{name} gate", fill="black", font=font)
-        draw.text((6, y + GATE_UNITS * CELL_H // 2 + 1), f"({GATE_UNITS} units)", fill="#666666", font=font)
+        title = picture_text(f"{name} gate", GATE_NAMES_ZH[name], "\n")
+        units = picture_text(f"({GATE_UNITS} units)", f"（{GATE_UNITS} 个单元）", "\n")
+        lines = len(title.splitlines()) + len(units.splitlines())
+        middle = y + GATE_UNITS * CELL_H // 2 - 8 * lines
+        draw.multiline_text((6, middle), title, fill="black", font=font, spacing=2)
+        draw.multiline_text((6, middle + 16 * len(title.splitlines())), units, fill="#666666", font=font, spacing=2)
         y += GATE_UNITS * CELL_H + 14
     for k, tok in enumerate(tokens):  # words written vertically under their column
         label = Image.new("RGB", (word_h, CELL_W), "white")
@@ -132,9 +159,25 @@ def gate_heatmap(tokens: list[str], gates: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray(img)
 
 
-def _verdict(title: str, probs: np.ndarray, accuracy) -> str:
-    known = f"; {accuracy:.1%} test accuracy on 1,066 held-out snippets" if accuracy is not None else ""
-    return f"**{title}**: {LABELS[int(probs.argmax())]} ({probs.max():.0%}{known})"
+def _verdict(title: str, probs: np.ndarray, accuracy) -> tuple[str, str]:
+    """'**LSTM**: positive (97%; 79.3% test accuracy …)' in English and in Chinese."""
+    label, p = LABELS[int(probs.argmax())], probs.max()
+    known_en, known_zh = ((template.format(accuracy=accuracy) for template in STATUS["known"])
+                          if accuracy is not None else ("", ""))
+    en, zh = STATUS["verdict"]
+    return (en.format(title=title, label=label, p=p, known=known_en),
+            zh.format(title=TITLES_ZH[title], label=label, label_zh=LABELS_ZH[label], p=p, known=known_zh))
+
+
+def status_markdown(verdicts: list[tuple[str, str]], notes: list[tuple[str, str]]) -> str:
+    """The verdicts and ⚠️ notes in English, a blank line, then the same in Chinese."""
+    parts = []
+    for lang in (0, 1):
+        part = "  \n".join(v[lang] for v in verdicts)
+        if notes:
+            part += "\n\n" + "\n\n".join(f"⚠️ {n[lang]}" for n in notes)
+        parts.append(part)
+    return "\n\n".join(parts)
 
 
 def _labels(probs: np.ndarray) -> dict[str, float]:
@@ -161,18 +204,14 @@ def predict_sentiment(text):
                     f"你输入的词都不在模型的词表中（共 {len(vocab):,} 个词）。{hint_zh}")
     foreign = sum(not w.isascii() for w in words) > 0 or len(unknown) * 3 >= len(words)
     if len(words) >= 3 and foreign and not FUNCTION_WORDS & set(words):
-        notes.append("This does not look like English; the model only learned English, so the prediction is "
-                     "probably meaningless.")
+        notes.append(fill(STATUS["not_english"]))
     elif len(unknown) * 2 > len(words):
-        notes.append(f"Only {len(words) - len(unknown)} of {len(words)} words are known "
-                     f"(unknown: {', '.join(unknown[:6])}{'…' if len(unknown) > 6 else ''}); the model reads English "
-                     "movie-review language, so treat this prediction with care.")
+        notes.append(fill(STATUS["unknown_words"], known=len(words) - len(unknown), words=len(words),
+                           unknown=", ".join(unknown[:6]) + ("…" if len(unknown) > 6 else "")))
     lstm_run = trace(lstm.model, lstm.vocab.encode(tokens))
     rnn_run = trace(rnn.model, rnn.vocab.encode(tokens))
-    status = "  \n".join(_verdict(title, run["probs"][-1], bundle.accuracy)
-                        for title, run, bundle in (("LSTM", lstm_run, lstm), ("plain RNN", rnn_run, rnn)))
-    if notes:
-        status += "\n\n" + "\n\n".join(f"⚠️ {n}" for n in notes)
+    status = status_markdown([_verdict(title, run["probs"][-1], bundle.accuracy)
+                              for title, run, bundle in (("LSTM", lstm_run, lstm), ("plain RNN", rnn_run, rnn))], notes)
     return (_labels(lstm_run["probs"][-1]), _labels(rnn_run["probs"][-1]), highlight(tokens, lstm_run["probs"]),
             highlight(tokens, rnn_run["probs"]), gate_heatmap(tokens, lstm_run["gates"]), status)
 

@@ -15,8 +15,8 @@ import unicodedata
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, colorize, error, missing_weights, model_card, principle,
-                     seed_generator, upscale)
+from .common import (check_choice, check_number, colorize, error, fill, missing_weights, model_card, principle,
+                     seed_generator, text_font, upscale)
 from .i18n import t
 
 OURS = "Tiny Shakespeare GPT (this hub, characters)"
@@ -45,6 +45,43 @@ EXAMPLES = [
     ["First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\n"],
     [""],
 ]
+
+# Text made at request time, (English, Chinese): the server does not know the language picked in the browser, so
+# a status shows both, English first (API clients and tests match it), then a blank line and the Chinese.
+STATUS = {
+    "writing": ("Writing…", "生成中…"),
+    "done": ("**Done**", "**完成**"),
+    "speed": ("{head} · {count} new token(s) · first token after {ms:.0f} ms{rate} · {model}",
+              "{head} · 已生成 {count} 个新 token · 首个 token 用时 {ms:.0f} 毫秒{rate} · {model}"),
+    "rate": (" · {rate:.0f} tokens/s after it", " · 之后每秒 {rate:.0f} 个 token"),
+    "inspect": ("**Layer {layer}, head {head}** of {model}, reading {count} token(s). "
+                "The last token “{last}” attends most to {described}. "
+                "Largest weight above the diagonal: {upper:.1g} — the causal mask at work.",
+                "{model} 的**第 {layer} 层、第 {head} 个注意力头**，读入 {count} 个 token。"
+                "最后一个 token “{last}” 最关注的是 {described}。"
+                "对角线上方的最大权重：{upper:.1g}——这正是因果掩码在起作用。"),
+    "focus": ("“{label}” (position {position}, {weight:.0%})", "“{label}”（位置 {position}，{weight:.0%}）"),
+    # notes about the prompt, shown under the status as ⚠️ paragraphs
+    "mapped": ("Mapped characters the model does not know to ones it does: {pairs}.",
+               "已把模型不认识的字符换成了它认识的字符：{pairs}。"),
+    "dropped": ("Dropped {count} character(s) the model never saw in training: {listed} "
+                "(it knows only the {known} characters of Tiny Shakespeare).",
+                "删去了 {count} 个模型在训练中从未见过的字符：{listed}"
+                "（它只认识 Tiny Shakespeare 语料中的 {known} 个字符）。"),
+    "unknown": ("{count} piece(s) of your text are not in this model's vocabulary and became {unk}.",
+                "你的文本中有 {count} 个片段不在该模型的词表中，已变成 {unk}。"),
+    "empty": ("Nothing of your prompt is left, so the model starts from its start token.",
+              "你的提示词什么都没有剩下，所以模型从它的起始 token 开始写。"),
+    "cut": ("Your prompt is {count:,} tokens long; the model reads only its last {keep} "
+            "({chars:,} characters, from “{start}…”): its context window.",
+            "你的提示词有 {count:,} 个 token；模型只读最后 {keep} 个（{chars:,} 个字符，从“{start}…”开始）："
+            "这就是它的上下文窗口。"),
+}
+
+
+def _warnings(notes: list[tuple[str, str]]) -> tuple[str, str]:
+    """Notes as ⚠️ paragraphs to append to a text: (the English ones, the Chinese ones)."""
+    return "".join(f"\n\n⚠️ {en}" for en, _ in notes), "".join(f"\n\n⚠️ {zh}" for _, zh in notes)
 
 
 # --- loading -----------------------------------------------------------------------
@@ -153,8 +190,9 @@ def load_language_model(choice=OURS) -> LanguageModel:
 
 
 # --- reading the prompt --------------------------------------------------------------
-def _clean_chars(text: str, chars: set[str]) -> tuple[str, list[str]]:
-    """Map look-alikes (curly quotes, accents, dashes) to known characters; drop and report the rest."""
+def _clean_chars(text: str, chars: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Map look-alikes (curly quotes, accents, dashes) to known characters; drop and report the rest
+    (notes as (English, Chinese))."""
     notes, mapped, dropped, out = [], {}, {}, []
     for ch in text:
         if ch in chars:
@@ -171,16 +209,16 @@ def _clean_chars(text: str, chars: set[str]) -> tuple[str, list[str]]:
     show = lambda c: {"\n": "⏎", " ": "␣", "\t": "tab"}.get(c, c)  # noqa: E731
     if mapped:
         pairs = ", ".join(f"{show(a)}→{show(b)}" for a, b in list(mapped.items())[:12])
-        notes.append(f"Mapped characters the model does not know to ones it does: {pairs}.")
+        notes.append(fill(STATUS["mapped"], pairs=pairs))
     if dropped:
         listed = " ".join(show(c) for c in list(dropped)[:20]) + (" …" if len(dropped) > 20 else "")
-        notes.append(f"Dropped {sum(dropped.values())} character(s) the model never saw in training: {listed} "
-                     f"(it knows only the {len(chars)} characters of Tiny Shakespeare).")
+        notes.append(fill(STATUS["dropped"], count=sum(dropped.values()), listed=listed, known=len(chars)))
     return "".join(out), notes
 
 
-def read_prompt(lm: LanguageModel, prompt, keep: int) -> tuple[list[int], list[str], bool]:
-    """Validate and tokenize a prompt -> (the last `keep` token ids, notes for the status line, whether it was cut)."""
+def read_prompt(lm: LanguageModel, prompt, keep: int) -> tuple[list[int], list[tuple[str, str]], bool]:
+    """Validate and tokenize a prompt -> (the last `keep` token ids, notes for the status line as (English, Chinese),
+    whether it was cut)."""
     prompt = "" if prompt is None else prompt
     if not isinstance(prompt, str):
         raise error("Prompt must be text.", "提示词必须是文本。")
@@ -190,16 +228,14 @@ def read_prompt(lm: LanguageModel, prompt, keep: int) -> tuple[list[int], list[s
     ids = lm.encode(prompt) if prompt else []
     unk = getattr(lm.tokenizer, "unk_token_id", None)
     if unk is not None and lm.chars is None and ids.count(unk):
-        notes.append(f"{ids.count(unk)} piece(s) of your text are not in this model's vocabulary and became "
-                     f"{lm.tokenizer.unk_token}.")
+        notes.append(fill(STATUS["unknown"], count=ids.count(unk), unk=lm.tokenizer.unk_token))
     if not ids:
         if prompt.strip() or notes:
-            notes.append("Nothing of your prompt is left, so the model starts from its start token.")
+            notes.append(STATUS["empty"])
         ids = lm.start_ids()
     if len(ids) > keep:
         kept_text = lm.decode(ids[-keep:])
-        notes.append(f"Your prompt is {len(ids):,} tokens long; the model reads only its last {keep} "
-                     f"({len(kept_text):,} characters, from “{kept_text[:30]}…”): its context window.")
+        notes.append(fill(STATUS["cut"], count=len(ids), keep=keep, chars=len(kept_text), start=kept_text[:30]))
         return ids[-keep:], notes, True
     return ids, notes, False
 
@@ -234,7 +270,7 @@ def generate_text(prompt="", max_new_tokens=200, temperature=0.8, top_k=40, top_
     lm = load_language_model(model)
     ids, notes, cut = read_prompt(lm, prompt, keep=lm.block - 1)
     shown = ("…" if cut else "") + lm.decode(ids)
-    status_notes = "".join(f"\n\n⚠️ {n}" for n in notes)
+    notes_en, notes_zh = _warnings(notes)
 
     new: list[int] = []
     t0 = time.perf_counter()
@@ -258,20 +294,28 @@ def generate_text(prompt="", max_new_tokens=200, temperature=0.8, top_k=40, top_
         if first is None:
             first = time.perf_counter() - t0
         text = lm.decode(new).rstrip("\ufffd")  # a multi-byte character may still be incomplete
-        yield shown + text, _speed(len(new), first, time.perf_counter() - t0, lm) + status_notes
-    yield shown + lm.decode(new), _speed(len(new), first, time.perf_counter() - t0, lm, done=True) + status_notes
+        yield shown + text, _speed(len(new), first, time.perf_counter() - t0, lm, notes_en, notes_zh)
+    yield shown + lm.decode(new), _speed(len(new), first, time.perf_counter() - t0, lm, notes_en, notes_zh,
+                                         done=True)
 
 
-def _speed(count: int, first: float, total: float, lm: LanguageModel, done: bool = False) -> str:
-    rate = f" · {(count - 1) / (total - first):.0f} tokens/s after it" if count > 1 and total > first else ""
-    head = "**Done**" if done else "Writing…"
-    return f"{head} · {count} new token(s) · first token after {first * 1000:.0f} ms{rate} · {lm.choice}"
+def _speed(count: int, first: float, total: float, lm: LanguageModel, notes_en: str = "", notes_zh: str = "",
+           done: bool = False) -> str:
+    """The generation status (one line each language, the notes after each): cheap, it is made for every token."""
+    (head_en, head_zh), (speed_en, speed_zh) = STATUS["done" if done else "writing"], STATUS["speed"]
+    rate_en = rate_zh = ""
+    if count > 1 and total > first:
+        rate_en, rate_zh = fill(STATUS["rate"], rate=(count - 1) / (total - first))
+    ms = first * 1000
+    return (speed_en.format(head=head_en, count=count, ms=ms, rate=rate_en, model=lm.choice) + notes_en + "\n\n"
+            + speed_zh.format(head=head_zh, count=count, ms=ms, rate=rate_zh, model=lm.choice) + notes_zh)
 
 
 # --- looking inside -----------------------------------------------------------------------
 def attention_matrix(prompt, layer=1, head=1, model=OURS):
     """(model, token labels, attention of `head` in `layer` [T, T] (rows attend to columns),
-    next-token probabilities at the last position [V], position-embedding similarity [T, T] or None, notes)."""
+    next-token probabilities at the last position [V], position-embedding similarity [T, T] or None,
+    notes as (English, Chinese))."""
     import torch
 
     lm = load_language_model(model)
@@ -313,11 +357,11 @@ def _drawable(label: str) -> str:
 def draw_heatmap(labels: list[str], matrix: np.ndarray, masked: bool = True, lo=None, hi=None) -> np.ndarray:
     """A T x T heatmap, tokens down the left (rows) and along the bottom (columns, written upwards);
     masked future cells (the upper triangle) in light grey."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     n = len(labels)
     cell, top = (22 if n <= 24 else 15), 8
-    font = ImageFont.load_default(size=12)
+    font = text_font(12)
     short = [_drawable(t if len(t) <= 10 else t[:9] + "…") for t in labels]
     margin = 10 + max(int(font.getlength(t)) for t in short)
     img = Image.new("RGB", (margin + n * cell + 8, top + n * cell + margin), "white")
@@ -343,13 +387,13 @@ def inspect_model(prompt="To be, or not to be", layer=1, head=1, model=OURS):
     pos = draw_heatmap(labels, positions, masked=False, lo=-1.0, hi=1.0) if positions is not None else None
     last = attention[-1]
     focus = np.argsort(-last)[:3]
-    described = ", ".join(f"“{labels[j]}” (position {j + 1}, {last[j]:.0%})" for j in focus if last[j] > 0.005)
+    focused = [fill(STATUS["focus"], label=labels[j], position=j + 1, weight=last[j]) for j in focus if last[j] > 0.005]
     upper = float(np.abs(np.triu(attention, 1)).max()) if len(labels) > 1 else 0.0
-    text = (f"**Layer {layer}, head {head}** of {lm.choice}, reading {len(labels)} token(s). "
-            f"The last token “{labels[-1]}” attends most to {described}. "
-            f"Largest weight above the diagonal: {upper:.1g} — the causal mask at work.")
-    text += "".join(f"\n\n⚠️ {n}" for n in notes)
-    return heat, top_candidates(lm, probs), pos, text
+    values = dict(layer=layer, head=head, model=lm.choice, count=len(labels), last=labels[-1], upper=upper)
+    en = STATUS["inspect"][0].format(described=", ".join(part for part, _ in focused), **values)
+    zh = STATUS["inspect"][1].format(described="、".join(part for _, part in focused), **values)
+    notes_en, notes_zh = _warnings(notes)
+    return heat, top_candidates(lm, probs), pos, f"{en}{notes_en}\n\n{zh}{notes_zh}"
 
 
 def layer_head_limits(model=OURS):

@@ -11,7 +11,8 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, check_number, error, field_names, missing_weights, model_card, principle
+from .common import (both, check_choice, check_number, error, field_names, fill, missing_weights, model_card,
+                     principle)
 from .i18n import t
 
 SOURCES = ("hub vectors", "your text")
@@ -21,6 +22,34 @@ MIN_TRAIN_WORDS = 200
 USER_CONFIG = {"vector_size": 50, "negative": 5, "sample": 1e-3}
 LIMITS = {"k": (1, 50), "epochs": (1, 100), "window": (1, 15), "min_count": (1, 50)}
 MAX_WORD_CHARS = 60
+
+# request-time text (the browser cannot translate it): English first, as the API returned it before, a blank line,
+# then Chinese. Table headers are data, not translation keys, so they carry both languages ("word · 词").
+COLUMNS = {"word": "word · 词", "cosine": "cosine · 余弦相似度"}
+GROUPS = {"word": "your word · 你的词", "neighbour": "neighbour · 近邻"}  # the map's legend
+KINSHIP = {"very similar": "非常相似", "related": "相关", "weakly related": "弱相关", "unrelated": "不相关"}
+STATUS = {
+    "neighbours": ("The {n} words whose vectors point most nearly the same way as **{word}** (cosine similarity), "
+                   "out of {vocab:,}. Hover a dot in the map to see its word.",
+                   "在 {vocab:,} 个词中，向量方向与 **{word}** 最接近（余弦相似度最高）的 {n} 个词。"
+                   "把鼠标停在图中的点上可以看到对应的词。"),
+    "similarity": ("{kinship} in this corpus", "在这个语料中两者{kinship}"),
+    "rank": (" · **{b}** is the {rank:,}{ordinal} nearest word to **{a}**.",
+             " · 在与 **{a}** 最接近的词中，**{b}** 排第 {rank:,} 位。"),
+    "analogy": ("the word nearest to the vector `v({a}) − v({b}) + v({c})`.",
+                "与向量 `v({a}) − v({b}) + v({c})` 最接近的词。"),
+    "counts": ("{words:,} words, {kept:,} distinct words seen ≥ {min_count}×. {notes}",
+               "共 {words:,} 个词，其中 {kept:,} 个不同的词出现了至少 {min_count} 次。{notes}"),
+    "truncated": ("Your text has {chars:,} characters; training uses the first {limit:,}.",
+                  "你的文本有 {chars:,} 个字符，训练只使用前 {limit:,} 个。"),
+    "training": ("Training… {head}", "训练中… {head}"),
+    "epoch": ("Epoch {epoch}/{epochs} · {seconds:.1f} s · {head}",
+              "第 {epoch}/{epochs} 轮 · {seconds:.1f} 秒 · {head}"),
+    "done": ("**Trained on your text** in {seconds:.1f} s: {words:,} words × {dims} dimensions, {epochs} epochs. "
+             "Most frequent: {top}. The queries above now use *your text*. {notes}",
+             "**已用你的文本训练完成**，用时 {seconds:.1f} 秒：{words:,} 个词 × {dims} 维，共训练 {epochs} 轮。"
+             "最常见的词：{top}。上面的查询现在使用的是*你的文本*。{notes}"),
+}
 
 
 def load_hub_vectors():
@@ -97,15 +126,13 @@ def nearest_neighbors(word, k=10, source=SOURCES[0], user_vectors=None):
     k = check_number(k, "Number of neighbours", *LIMITS["k"], integer=True)
     word = lookup(kv, word)
     neighbours = kv.most_similar(word, topn=min(k, len(kv) - 1))
-    table = pd.DataFrame({"word": [w for w, _ in neighbours], "cosine": [round(s, 3) for _, s in neighbours]})
+    cosines = [round(s, 3) for _, s in neighbours]
+    table = pd.DataFrame({COLUMNS["word"]: [w for w, _ in neighbours], COLUMNS["cosine"]: cosines})
     words = [word] + [w for w, _ in neighbours]
     xy = projection(kv, words)
-    scatter = pd.DataFrame({"x": xy[:, 0].round(4), "y": xy[:, 1].round(4), "word": words,
-                            "cosine": [1.0] + list(table["cosine"]),
-                            "group": ["your word"] + ["neighbour"] * len(neighbours)})
-    note = (f"The {len(neighbours)} words whose vectors point most nearly the same way as **{word}** "
-            f"(cosine similarity), out of {len(kv):,}. Hover a dot in the map to see its word.")
-    return table, scatter, note
+    scatter = pd.DataFrame({"x": xy[:, 0].round(4), "y": xy[:, 1].round(4), "word": words, "cosine": [1.0] + cosines,
+                            "group": [GROUPS["word"]] + [GROUPS["neighbour"]] * len(neighbours)})
+    return table, scatter, both(STATUS["neighbours"], n=len(neighbours), word=word, vocab=len(kv))
 
 
 def word_similarity(word_a, word_b, source=SOURCES[0], user_vectors=None):
@@ -114,9 +141,11 @@ def word_similarity(word_a, word_b, source=SOURCES[0], user_vectors=None):
     a, b = lookup(kv, word_a, ("First word", "第一个词")), lookup(kv, word_b, ("Second word", "第二个词"))
     sim = float(kv.similarity(a, b))
     rank = int(kv.rank(a, b)) if a != b else 0
-    words = "very similar" if sim > 0.7 else "related" if sim > 0.4 else "weakly related" if sim > 0.2 else "unrelated"
-    return (f"### cos({a}, {b}) = {sim:.3f}\n{words} in this corpus"
-            + (f" · **{b}** is the {rank:,}{_ordinal(rank)} nearest word to **{a}**." if rank else "."))
+    kinship = ("very similar" if sim > 0.7 else "related" if sim > 0.4 else "weakly related" if sim > 0.2
+               else "unrelated")
+    en, zh = fill(STATUS["similarity"], kinship=(kinship, KINSHIP[kinship]))
+    rank_en, rank_zh = fill(STATUS["rank"], a=a, b=b, rank=rank, ordinal=_ordinal(rank)) if rank else (".", "。")
+    return f"### cos({a}, {b}) = {sim:.3f}\n{en}{rank_en}\n\n{zh}{rank_zh}"
 
 
 def _ordinal(n: int) -> str:
@@ -134,13 +163,15 @@ def word_analogy(word_a, word_b, word_c, k=5, source=SOURCES[0], user_vectors=No
         raise error("Use three different words (a − b + c), e.g. king − man + woman.",
                     "请使用三个不同的词（a − b + c），例如 king − man + woman。")
     answers = kv.most_similar(positive=[a, c], negative=[b], topn=min(k, len(kv) - 3))
-    table = pd.DataFrame({"word": [w for w, _ in answers], "cosine": [round(s, 3) for _, s in answers]})
+    table = pd.DataFrame({COLUMNS["word"]: [w for w, _ in answers],
+                          COLUMNS["cosine"]: [round(s, 3) for _, s in answers]})
     best = answers[0][0] if answers else "?"
-    return table, f"### {a} − {b} + {c} ≈ **{best}**\nthe word nearest to the vector `v({a}) − v({b}) + v({c})`."
+    return table, f"### {a} − {b} + {c} ≈ **{best}**\n" + both(STATUS["analogy"], a=a, b=b, c=c)
 
 
 # --- train on your own text --------------------------------------------------
-def read_training_text(text, file) -> tuple[str, list[str]]:
+def read_training_text(text, file) -> tuple[str, list[tuple[str, str]]]:
+    """-> (the text, (English, Chinese) notes for the status)."""
     notes = []
     if text is not None and not isinstance(text, str):
         raise error("Text must be a string.", "文本必须是字符串。")
@@ -161,7 +192,7 @@ def read_training_text(text, file) -> tuple[str, list[str]]:
         chunks.append(raw.decode("utf-8", errors="replace"))
     full = "\n".join(c for c in chunks if c)
     if len(full) > MAX_TRAIN_CHARS:
-        notes.append(f"Your text has {len(full):,} characters; training uses the first {MAX_TRAIN_CHARS:,}.")
+        notes.append(fill(STATUS["truncated"], chars=len(full), limit=MAX_TRAIN_CHARS))
         full = full[:MAX_TRAIN_CHARS]
     return full, notes
 
@@ -208,20 +239,22 @@ def train_on_text(text, file=None, epochs=20, window=5, min_count=2):
             result["error"] = exc
         events.put(None)
 
-    head = f"{n_words:,} words, {kept:,} distinct words seen ≥ {min_count}×. " + " ".join(notes)
-    yield f"Training… {head}", gr.skip(), gr.skip()
+    notes = tuple(" ".join(note[lang] for note in notes) for lang in (0, 1))  # (English, Chinese)
+    head = fill(STATUS["counts"], words=n_words, kept=kept, min_count=min_count, notes=notes)
+    yield both(STATUS["training"], head=head), gr.skip(), gr.skip()
     threading.Thread(target=work, daemon=True).start()
     t0 = time.monotonic()
     while (event := events.get()) is not None:
         epoch, _ = event
-        yield f"Epoch {epoch}/{epochs} · {time.monotonic() - t0:.1f} s · {head}", gr.skip(), gr.skip()
+        status = both(STATUS["epoch"], epoch=epoch, epochs=epochs, seconds=time.monotonic() - t0, head=head)
+        yield status, gr.skip(), gr.skip()
     if "error" in result:
         raise error(f"Training failed: {str(result['error'])[:200]}", "训练失败（原因见上方英文说明）。")
     wv = result["model"].wv
     kv = vectors_from_arrays(list(wv.index_to_key), wv.vectors)
     top = ", ".join(kv.index_to_key[:8])
-    done = (f"**Trained on your text** in {time.monotonic() - t0:.1f} s: {len(kv):,} words × {kv.vector_size} "
-            f"dimensions, {epochs} epochs. Most frequent: {top}. The queries above now use *your text*. {' '.join(notes)}")
+    done = both(STATUS["done"], seconds=time.monotonic() - t0, words=len(kv), dims=kv.vector_size, epochs=epochs,
+                     top=top, notes=notes)
     yield done, kv, SOURCES[1]
 
 
@@ -369,7 +402,8 @@ def build() -> None:
                 gr.Examples([["movie"], ["king"], ["france"], ["terrible"], ["science"], ["thou"]], inputs=word,
                             label=t("word2vec.examples"))
                 neighbours_note = gr.Markdown()
-            neighbours_table = gr.Dataframe(label=t("word2vec.neighbours"), interactive=False, scale=1)
+            neighbours_table = gr.Dataframe(headers=list(COLUMNS.values()), label=t("word2vec.neighbours"),
+                                            interactive=False, scale=1)
             scatter = gr.ScatterPlot(x="x", y="y", color="group", tooltip=["word", "cosine"], x_title="PC 1",
                                      y_title="PC 2", title=t("word2vec.map"), height=360, scale=2)
     with gr.Tab(t("word2vec.similarity_tab")):
@@ -392,7 +426,7 @@ def build() -> None:
                     inputs=[analogy_a, analogy_b, analogy_c], label=t("word2vec.examples"))
         with gr.Row():
             analogy_out = gr.Markdown()
-            analogy_table = gr.Dataframe(label=t("word2vec.best"), interactive=False)
+            analogy_table = gr.Dataframe(headers=list(COLUMNS.values()), label=t("word2vec.best"), interactive=False)
     with gr.Accordion(t("word2vec.train_panel"), open=False):
         with gr.Row():
             with gr.Column(scale=2):

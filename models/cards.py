@@ -40,7 +40,7 @@ def card_markdown(name: str, lang: str = "en") -> str:
     folder = weights_dir(name)
     metrics = read_metrics(name)
     config = json.loads((folder / "config.json").read_text())
-    title, summary = describe(name)
+    title, summary = describe(name, lang)
     rows = "\n".join(f"| {k} | {v} |" for k, v in headline_metrics(metrics).items())
     params = metrics.get("parameters")
     files = ", ".join(f"`{p.name}`" for p in sorted(folder.iterdir()) if p.name != "README.md")

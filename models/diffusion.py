@@ -155,12 +155,13 @@ def train_ddpm(dataset: str, data_dir=None, epochs=None, seed=0, steps=None, log
         return LR * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
     ckpt = Path(os.environ.get("DLHUB_CKPT_DIR", "/tmp")) / f"{name}.ckpt.pt"
-    step, elapsed, history = 0, 0.0, []
+    step, elapsed, history, resumed = 0, 0.0, [], []
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=True)
         unet.load_state_dict(state["unet"]), ema.load_state_dict(state["ema"]), opt.load_state_dict(state["opt"])
         gen.set_state(state["gen"])
         step, elapsed, history = state["step"], state["elapsed"], json.loads(state["history"])
+        resumed = json.loads(state.get("resumed", "[]")) + [step]
         log(f"resumed {name} at step {step}")
     t0 = time.time() - elapsed
     order, pos = torch.randperm(len(x_all), generator=gen), 0
@@ -198,7 +199,8 @@ def train_ddpm(dataset: str, data_dir=None, epochs=None, seed=0, steps=None, log
         if step % CHECKPOINT_EVERY == 0:
             torch.save({"unet": unet.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                         "gen": gen.get_state(), "step": step, "elapsed": time.time() - t0,
-                        "history": json.dumps(history)}, ckpt)
+                        "history": json.dumps(history),
+                        "resumed": json.dumps(resumed)}, ckpt)
     train_seconds = round(time.time() - t0)
     out = weights_dir(name)
     DDPMPipeline(unet=ema, scheduler=scheduler).save_pretrained(out, safe_serialization=True)
@@ -214,7 +216,9 @@ def train_ddpm(dataset: str, data_dir=None, epochs=None, seed=0, steps=None, log
         "method": (f"class-conditional DDPM (diffusers UNet2DModel + DDPMScheduler, cosine schedule, 1000 steps, "
                    f"epsilon prediction), {step} steps of batch {BATCH_SIZE}, AdamW lr {LR} with warmup and cosine "
                    f"decay to 10% (over the planned steps or the {MAX_MINUTES or '-'} min time budget), "
-                   f"grad-norm clip 1, weight EMA {EMA_DECAY}; sampled with DDPM or DDIM"),
+                   f"grad-norm clip 1, weight EMA {EMA_DECAY}; sampled with DDPM or DDIM"
+                   + (f"; interrupted and resumed from checkpoints at steps {', '.join(map(str, resumed))} "
+                      f"(the schedule follows the budget in force when resumed)" if resumed else "")),
     }
     write_metrics(name, {**metrics, "history": history})
     write_model_card(name)

@@ -75,6 +75,56 @@ MODELS = {
 }
 
 
+# the model-card title and summary in simplified Chinese (the Chinese page shows these; the values stay as measured)
+MODELS_ZH = {
+    "mlp": ("MNIST 多层感知机", "一个 784-512-256-10 的 ReLU 多层感知机，识别手写数字（DNN 标签页）。"),
+    "cnn": ("MNIST 卷积神经网络", "四个带批归一化的 3x3 卷积层和两次最大池化，再接两个全连接层（CNN 标签页）。"),
+    "resnet": ("Fashion-MNIST 残差网络 ResNet-20",
+               "CIFAR 风格的 ResNet-20（3x3 起始卷积，3 个阶段、每阶段 3 个 BasicBlock，通道数 16/32/64，恒等捷径与 "
+               "1x1 投影捷径，全局平均池化），对 Fashion-MNIST 服饰图像分类（ResNet 标签页）。"),
+    "plain": ("Fashion-MNIST 20 层普通网络",
+              "去掉捷径连接的 ResNet-20（深度、宽度和训练方式都相同），用来展示残差学习带来了什么（ResNet 标签页）。"),
+    "lightweight": ("Fashion-MNIST 轻量网络（MobileNet 风格）",
+                    "由深度可分离卷积组成的 MobileNet-v1 风格网络（16-32-64-128 通道），训练方式与 ResNet 相同，"
+                    "用于比较参数量、乘加运算量、延迟和准确率（ResNet 标签页）。"),
+    "lstm": ("MR 句子情感 LSTM",
+             "单层 LSTM 逐词读取一句影评（词向量用本站的 Word2Vec 初始化），由最后的隐藏状态判断正面或负面"
+             "（LSTM 标签页）。"),
+    "rnn": ("MR 句子情感普通 RNN",
+            "LSTM 的孪生模型，改用普通 tanh RNN 单元，训练方式相同，用来展示门控带来了什么（LSTM 标签页）。"),
+    "word2vec": ("Word2Vec skip-gram 词向量",
+                 "用 gensim 在约 460 万词的英文文本上学到的 100 维 skip-gram（负采样）词向量（Word2Vec 标签页）。"),
+    "gpt": ("Tiny Shakespeare 字符级 GPT",
+            "一个小型仅解码器 Transformer（transformers 的 GPT2LMHeadModel，4 层 × 4 头，192 维，上下文 128 个字符），"
+            "使用字符级分词器，在 Tiny Shakespeare 的前 90% 上训练（Transformer 标签页）。"),
+    "gan": ("MNIST 与 Fashion-MNIST 的 DCGAN",
+            "GAN 标签页的两个类别条件 DCGAN（gan-mnist、gan-fashion）一起训练；评估时也会把各自的指标写入其模型卡。"),
+    "gan-mnist": ("MNIST 类别条件 DCGAN",
+                  "一个 DCGAN（带批归一化的转置卷积生成器，谱归一化的投影判别器），按指定类别生成手写数字（GAN 标签页）。"),
+    "gan-fashion": ("Fashion-MNIST 类别条件 DCGAN", "MNIST DCGAN 的孪生模型，在 Fashion-MNIST 服饰图像上训练（GAN 标签页）。"),
+    "diffusion": ("MNIST 与 Fashion-MNIST 的 DDPM",
+                  "扩散标签页的两个类别条件 DDPM（ddpm-mnist、ddpm-fashion）一起训练；评估时也会把各自的指标写入其模型卡。"),
+    "ddpm-mnist": ("MNIST 类别条件 DDPM",
+                   "一个去噪扩散模型（diffusers 的 UNet2DModel + DDPMScheduler，32x32，带类别嵌入），生成手写数字，"
+                   "可用 DDPM 或 DDIM 采样（扩散标签页）。"),
+    "ddpm-fashion": ("Fashion-MNIST 类别条件 DDPM", "MNIST DDPM 的孪生模型，在 Fashion-MNIST 服饰图像上训练（扩散标签页）。"),
+    "gcn": ("Cora 与 CiteSeer 上的 GCN 和 MLP",
+            "GNN 标签页的四个节点分类器一起训练（gcn-cora、gcn-citeseer、mlp-cora、mlp-citeseer）。"),
+    "gcn-cora": ("Cora 图卷积网络",
+                 "两层 GCN（Kipf & Welling），根据论文的词语和引用关系把 Cora 论文分到 7 个主题（GNN 标签页）。"),
+    "gcn-citeseer": ("CiteSeer 图卷积网络",
+                     "两层 GCN（Kipf & Welling），根据论文的词语和引用关系把 CiteSeer 论文分到 6 个主题（GNN 标签页）。"),
+    "mlp-cora": ("Cora MLP 基线（不用图）",
+                 "去掉边的 Cora GCN：只看每篇论文自己的词语的两层全连接网络，训练方式相同，用来展示图结构带来了什么"
+                 "（GNN 标签页）。"),
+    "mlp-citeseer": ("CiteSeer MLP 基线（不用图）",
+                     "去掉边的 CiteSeer GCN：只看每篇论文自己的词语的两层全连接网络，训练方式相同，用来展示图结构带来了"
+                     "什么（GNN 标签页）。"),
+    "dqn": ("CartPole 深度 Q 网络",
+            "一个 DQN（经验回放、目标网络、ε-贪心探索、Huber 损失），让 gymnasium 的 CartPole-v1 小车保持杆子竖直"
+            "（DQN 标签页）。"),
+}
+
 def _function(name: str, index: int):
     if name not in MODELS:
         raise SystemExit(f"unknown model {name!r}; choose from: {', '.join(MODELS)}")
@@ -90,5 +140,6 @@ def evaluate(name: str, **kwargs) -> dict:
     return _function(name, 2)(**kwargs)
 
 
-def describe(name: str) -> tuple[str, str]:
-    return MODELS[name][3], MODELS[name][4]
+def describe(name: str, lang: str = "en") -> tuple[str, str]:
+    """(model-card title, summary) in "en" or "zh-CN"."""
+    return MODELS_ZH[name] if lang == "zh-CN" else (MODELS[name][3], MODELS[name][4])

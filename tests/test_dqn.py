@@ -28,6 +28,7 @@ def _gif_frames(path):
 def test_trained_agent_balances_the_pole():
     gif, q_plot, summary = play_episode(0, "trained", 0.5)  # ε is ignored by the trained policy
     assert summary.startswith("**Return 500**") and "random" not in summary
+    assert summary.endswith("\n\n**回报 500**：杆在全部 500 步中都没有倒下，达到了 CartPole-v1 的上限。")
     frames, size = _gif_frames(gif)
     assert frames == 500 // dqn.RENDER_EVERY + 1 and size == (300, 200)
     assert q_plot.ndim == 3 and q_plot.shape[2] == 3
@@ -89,8 +90,9 @@ def test_train_from_scratch_streams_a_curve_then_shows_the_agent():
     outputs = list(train_from_scratch(3000, 0.002, 0))
     curve, status, gif = outputs[-1]
     assert set(curve.columns) == {"step", "return", "series"}
-    assert set(curve["series"]) == {"episode return", "mean of last 10"}
+    assert set(curve["series"]) == {"episode return · 回合回报", "mean of last 10 · 最近 10 回合的平均"}
     assert curve["step"].max() <= 3000 and "**done**" in status
+    assert status.index("**done**") < status.index("**完成**，共训练了") and "TD 损失" in status
     assert _gif_frames(gif)[0] >= 2
     assert all(out[2] is None for out in outputs[:-1])
 

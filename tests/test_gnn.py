@@ -45,6 +45,7 @@ def test_classify_graph_shows_both_models(dataset, classes):
         shipped = _metrics(f"{arch}-{dataset.lower()}")["accuracy"]
         assert abs(view.accuracy[arch] - shipped) < 1e-4
         assert f"{shipped:.1%}" in summary
+    assert "test papers the **GCN** is right" in summary and "篇测试论文上，**GCN** 的正确率为" in summary
     assert view.accuracy["gcn"] > view.accuracy["mlp"] + 0.1
 
 
@@ -58,6 +59,7 @@ def test_inspect_node(hops):
         assert math.isclose(sum(probs.values()), 1, abs_tol=1e-4)
     assert max(gcn_probs, key=gcn_probs.get) == "Neural networks"
     assert "Node 1701" in facts and "true topic **Neural networks**" in facts
+    assert "**节点 1701** · 真实主题 **Neural networks（神经网络）**" in facts  # and in Chinese, after the English
 
 
 @needs_planetoid
@@ -201,8 +203,10 @@ def test_karate_training_streams_and_separates_the_club(fast_frames):
     assert 30 <= len(frames) <= 45
     emb, graph, status = frames[-1]
     assert emb.shape[1] == graph.shape[1] == gnn.PANEL_SIZE
-    assert "epoch 200/200" in status
-    correct = int(status.split("·")[-1].split("/")[0])
+    english, chinese = status.split("\n\n")
+    assert "epoch 200/200" in english and "**第 200/200 轮**" in chinese
+    correct = int(english.split("·")[-1].split("/")[0])
+    assert f"{correct}/34 名会员分到了真实社群" in chinese
     assert correct >= 24  # from 4 labels, most of the 34 members land in their community
 
 

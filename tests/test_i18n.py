@@ -140,6 +140,66 @@ def test_validator_errors_carry_both_languages(call, english):
     assert CJK.search(zh), zh
 
 
+# --- text a handler writes at request time (status lines, notes, table headers) --------------------------------
+# The browser translates only what the layout declares; a handler's Markdown is made on the server, which does not
+# know the language picked in Settings. So, like errors, it carries both languages, English first.
+W2V_TEXT = "the king and the queen ruled the land while the man and the woman worked the farm . " * 20
+
+
+def _last(result):
+    """A handler's outputs (the last item a streaming handler yields)."""
+    if inspect.isgenerator(result):
+        last = None
+        for last in result:
+            pass
+        return last
+    return result
+
+
+def _user_text(component, value):
+    """The strings a user reads in one output: Markdown text and table column headers."""
+    if isinstance(component, gr.Markdown) and isinstance(value, str):
+        return [value]
+    if isinstance(component, gr.Dataframe) and hasattr(value, "columns"):
+        return [" ".join(map(str, value.columns))]
+    return []
+
+
+REQUEST_TIME_CALLS = {  # api_name: realistic arguments, as a first-time user sends them
+    "dnn_train": ("moons", 2, 8, "relu", 0.03, 20, 100, 0.5, 0),
+    "lstm_predict": ("A wonderful, moving film, though the zqxv ending drags.",),
+    "word2vec_neighbors": ("king", 5),
+    "word2vec_similarity": ("king", "queen"),
+    "word2vec_analogy": ("king", "man", "woman", 3),
+    "word2vec_train": (W2V_TEXT, None, 2, 3, 1),
+    "gpt_generate": ("ROMEO:", 20, 0.8, 40, 0.95, 0),
+    "gpt_inspect": ("To be, or not to be", 1, 1),
+    "gan_sample": ("Digits (MNIST)", "all", 8, 0, 1.0),
+    "gnn_predict": ("Cora",),
+    "gnn_node": ("Cora", 0, 2),
+    "gnn_karate_train": (20, 0.01, 0),
+    "dqn_episode": (0, "trained", 0.1),
+    "dqn_train": (1_000, 0.002, 0),
+}
+
+
+@pytest.mark.parametrize("api_name", sorted(REQUEST_TIME_CALLS))
+def test_handler_text_is_in_both_languages(demo, api_name):
+    pytest.importorskip("torch")
+    if api_name.startswith(("dnn", "gan", "gnn")):
+        from conftest import HAS_MNIST
+        if not HAS_MNIST:
+            pytest.skip("needs the data dir")
+    fn = next(f for f in demo.fns.values() if f.api_name == api_name)
+    outputs = _last(fn.fn(*REQUEST_TIME_CALLS[api_name]))
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    texts = [text for component, value in zip(fn.outputs, outputs) for text in _user_text(component, value)]
+    assert texts, f"/{api_name} shows no text to check"
+    for text in texts:
+        if re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text):  # English words: the Chinese must be there too
+            assert CJK.search(text), f"/{api_name} answers in English only: {text[:200]!r}"
+
+
 def test_input_decoding_errors_name_the_input_in_both_languages(demo):
     seeds = [b for b in demo.blocks.values() if isinstance(b, gr.Number) and b.label and "__i18n__" in str(b.label)]
     assert seeds
@@ -177,6 +237,33 @@ def test_model_cards_show_the_shipped_metrics_in_both_languages(demo):
         assert "实测指标" in table["zh-CN"][f"card.{name}"] and "Measured metrics" in table["en"][f"card.{name}"]
     titles = [plain(b.label, "zh-CN") for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
     assert "模型卡: mlp" in titles
+
+
+def test_words_in_pictures_carry_chinese_when_the_font_is_installed(monkeypatch):
+    import demos.common as common
+    from demos.lstm import predict_sentiment
+
+    if common.cjk_font_file():  # Debian's fonts-noto-cjk (packages.txt on Spaces)
+        assert "CJK" in common.text_font(12).getname()[0]
+        assert common.picture_text("forget gate", "遗忘门") == "forget gate 遗忘门"
+        assert "family" in common.plot_font()
+    monkeypatch.setattr(common, "cjk_font_file", lambda: None)  # a host without it: English only, no empty boxes
+    assert common.picture_text("forget gate", "遗忘门") == "forget gate"
+    assert predict_sentiment("a wonderful film")[4].shape[2] == 3
+
+
+def test_every_model_card_has_a_chinese_title_and_summary():
+    from models.cards import card_markdown
+    from models.persistence import weights_dir
+    from models.registry import MODELS, describe
+
+    for name in MODELS:
+        title, summary = describe(name, "zh-CN")
+        assert CJK.search(title) and CJK.search(summary), name
+        assert describe(name) != (title, summary), name
+    zh = card_markdown("cnn", "zh-CN")
+    assert zh.startswith(f"# {describe('cnn', 'zh-CN')[0]} (`cnn`)") and describe("cnn", "zh-CN")[1] in zh
+    assert (weights_dir("cnn") / "README.md").read_text().count(describe("cnn")[0]) == 1  # the shipped card: English
 
 
 def test_api_description_uses_english_labels(demo):

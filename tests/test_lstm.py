@@ -35,6 +35,10 @@ def test_prediction_outputs():
         assert all(band in BAND_COLORS for _, band in words)
     assert gates.dtype == np.uint8 and gates.ndim == 3 and gates.shape[1] > len(tokens) * 20
     assert "LSTM" in status and "test accuracy" in status
+    english, chinese = status.split("\n\n")  # the browser cannot translate it: English, then Chinese
+    assert english.startswith("**LSTM**: ") and "held-out snippets" in english
+    assert chinese.startswith("**LSTM**：") and "**普通 RNN**：" in chinese
+    assert "在 1,066 条留出短句上的测试准确率为" in chinese and ("（正面，" in chinese or "（负面，" in chinese)
 
 
 @pytest.mark.parametrize("text, is_positive", [
@@ -69,6 +73,7 @@ def test_long_input_is_truncated_and_said_so():
     lstm, _, words, _, gates, status = predict_sentiment(text)
     assert time.perf_counter() - start < 5
     assert len(words) == MAX_WORDS and f"first {MAX_CHARS:,}" in status and f"first {MAX_WORDS}" in status
+    assert f"只读取了前 {MAX_CHARS:,} 个" in status and f"中的前 {MAX_WORDS} 个" in status
     assert positive(lstm) > 0.5
 
 
@@ -99,6 +104,8 @@ def test_bad_input_gets_a_clear_message(text, message):
 def test_other_languages_and_unknown_words_warn_in_the_status(text, warning):
     status = predict_sentiment(text)[-1]
     assert warning in status
+    chinese = {"not look like English": "这看起来不是英文", "words are known": "个是模型认识的"}[warning]
+    assert status.index(warning) < status.index(chinese) and status.count("⚠️") == 2
 
 
 def test_plain_english_gets_no_warning():

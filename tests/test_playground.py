@@ -20,9 +20,12 @@ def test_streams_frames_and_learns_moons():
     assert len(frames) >= 2  # the first epoch and the last, at least
     image, curves, status = frames[-1]
     assert image.ndim == 3 and image.shape[2] == 3
-    assert set(curves["series"]) == {"training loss", "train accuracy", "test accuracy"}
+    assert set(curves["series"]) == {"training loss · 训练损失", "train accuracy · 训练准确率", "test accuracy · 测试准确率"}
     assert curves["epoch"].max() == 300 and curves["epoch"].min() == 1
     assert "epoch 300/300" in status
+    english, chinese = status.split("\n\n")  # the browser cannot translate it: English, then Chinese
+    assert "test accuracy" in english and "**第 300/300 轮**" in chinese and "测试准确率" in chinese
+    assert english.split("test accuracy ")[1].split("%")[0] == chinese.split("测试准确率 ")[1].split("%")[0]
     test_acc = float(status.split("test accuracy ")[1].split("%")[0])
     assert test_acc >= 90
 

@@ -31,6 +31,10 @@ def test_generation_streams_growing_text():
     assert all(b.startswith(a) and len(b) >= len(a) for a, b in zip(texts, texts[1:]))
     assert len(texts[-1]) == len("ROMEO:") + 40  # one character per token
     assert "Writing" in frames[0][1] and "**Done**" in frames[-1][1] and "first token after" in frames[-1][1]
+    # the status carries both languages, English first (the server does not know the reader's language)
+    english, chinese = frames[-1][1].split("\n\n")
+    assert "40 new token(s)" in english and "**完成** · 已生成 40 个新 token · 首个 token 用时" in chinese
+    assert "生成中…" in frames[0][1]
 
 
 def test_same_seed_same_text_different_seed_different_text():
@@ -73,6 +77,8 @@ def test_unknown_characters_are_mapped_or_dropped_and_reported():
     assert text.startswith("'Hello'  ")
     assert "é→e" in status and "“→'" in status
     assert "Dropped 3 character(s)" in status and "中" in status and "😀" in status
+    assert "删去了 3 个模型在训练中从未见过的字符" in status
+    assert status.index("Dropped 3") < status.index("**完成**") < status.index("删去了 3")
 
 
 def test_only_unknown_characters_starts_from_scratch():
@@ -133,11 +139,12 @@ def test_inspect_outputs_heatmap_top10_and_explanation():
     values = list(top.values())
     assert len(top) == 10 and values == sorted(values, reverse=True) and 0 < sum(values) <= 1 + 1e-6
     assert "Layer 1, head 1" in text and "causal mask" in text
+    assert "**第 1 层、第 1 个注意力头**" in text and "因果掩码" in text
 
 
 def test_inspect_reads_only_the_last_tokens_of_a_long_input():
     lm, labels, attention, *_ , notes = attention_matrix("a long line of verse " * 20, 1, 1)
-    assert attention.shape == (48, 48) and any("last 48" in n for n in notes)
+    assert attention.shape == (48, 48) and any("last 48" in en and "最后 48 个" in zh for en, zh in notes)
 
 
 @pytest.mark.parametrize("layer, head, message", [

@@ -11,23 +11,27 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from demos.word2vec import (MAX_UPLOAD_BYTES, SOURCES, lookup, nearest_neighbors, train_on_text, word_analogy,
-                            word_similarity)
+from demos.word2vec import (COLUMNS, MAX_UPLOAD_BYTES, SOURCES, lookup, nearest_neighbors, train_on_text,
+                            word_analogy, word_similarity)
 from models.data import data_dir
 
 WEIGHTS = ROOT / "weights" / "word2vec"
+WORD, COSINE = COLUMNS["word"], COLUMNS["cosine"]
 HAS_TEXT = (data_dir() / "text" / "nltk" / "brown.zip").exists()
 needs_text = pytest.mark.skipif(not HAS_TEXT, reason="text corpora not in the data dir (../shared/data or $DLHUB_DATA_DIR)")
 
 
 def test_nearest_neighbours_table_and_map():
     table, scatter, note = nearest_neighbors("movie", 10)
-    assert list(table.columns) == ["word", "cosine"] and len(table) == 10
-    assert "film" in set(table["word"][:3])
-    assert list(table["cosine"]) == sorted(table["cosine"], reverse=True)
-    assert len(scatter) == 11 and scatter["word"][0] == "movie" and scatter["group"][0] == "your word"
+    assert list(table.columns) == ["word · 词", "cosine · 余弦相似度"] and len(table) == 10
+    assert "film" in set(table[WORD][:3])
+    assert list(table[COSINE]) == sorted(table[COSINE], reverse=True)
+    assert len(scatter) == 11 and scatter["word"][0] == "movie" and scatter["group"][0] == "your word · 你的词"
+    assert list(scatter["cosine"][1:]) == list(table[COSINE])
     assert np.isfinite(scatter[["x", "y"]].to_numpy()).all()
-    assert "movie" in note
+    english, chinese = note.split("\n\n")  # the browser cannot translate it: English, then Chinese
+    assert english.startswith("The 10 words whose vectors point most nearly the same way as **movie**")
+    assert "向量方向与 **movie** 最接近（余弦相似度最高）的 10 个词" in chinese
 
 
 def test_lookup_is_case_insensitive_and_trims():
@@ -41,15 +45,19 @@ def test_similarity_orders_related_above_unrelated():
 
     assert cosine("car", "truck") > cosine("car", "philosophy") + 0.3
     assert "1.000" in word_similarity("king", "king")
+    heading, english, chinese = word_similarity("king", "queen").replace("\n\n", "\n").split("\n")
+    assert heading.startswith("### cos(king, queen) = ") and english.endswith("nearest word to **king**.")
+    assert chinese.startswith("在这个语料中两者") and "在与 **king** 最接近的词中，**queen** 排第" in chinese
 
 
 def test_analogies():
     table, text = word_analogy("king", "man", "woman", 10)
     assert len(table) == 10 and "king − man + woman" in text
-    assert "queen" in set(table["word"])
+    assert "queen" in set(table[WORD])
+    assert "the word nearest to the vector" in text and "与向量 `v(king) − v(man) + v(woman)` 最接近的词" in text
     for (a, b, c), answer in [(("father", "man", "woman"), "mother"), (("london", "england", "france"), "paris")]:
         table, text = word_analogy(a, b, c, 3)
-        assert table["word"][0] == answer and f"**{answer}**" in text
+        assert table[WORD][0] == answer and f"**{answer}**" in text
 
 
 def test_unknown_word_suggests_spellings():
@@ -112,9 +120,10 @@ def _run(gen):
 def test_train_on_text_streams_progress_then_queries_the_user_model():
     updates = _run(train_on_text(_lee_text(), None, 5, 5, 2))
     assert len(updates) >= 1 + 5 + 1
-    assert "Epoch 5/5" in updates[-2][0]
+    assert "Epoch 5/5" in updates[-2][0] and "第 5/5 轮" in updates[-2][0]
     status, kv, source = updates[-1]
     assert "Trained on your text" in status and source == SOURCES[1]
+    assert status.index("Trained on your text") < status.index("**已用你的文本训练完成**") and "× 50 维，共训练 5 轮" in status
     assert len(kv) > 1000 and kv.vector_size == 50
     table = nearest_neighbors("government", 5, SOURCES[1], kv)[0]
     assert len(table) == 5
@@ -169,7 +178,7 @@ def test_long_text_is_truncated_and_said_so(monkeypatch):
 
     monkeypatch.setattr(w2v, "MAX_TRAIN_CHARS", 50_000)
     status = _run(train_on_text(_lee_text(), None, 1, 5, 2))[-1][0]
-    assert "training uses the first 50,000" in status
+    assert "training uses the first 50,000" in status and "训练只使用前 50,000 个" in status
 
 
 # --- persistence, shipped files and metrics -----------------------------------
