@@ -25,8 +25,15 @@ DEFAULT_PSI = 0.8  # = models.gan.SAMPLE_TEMPERATURE (what the model cards' metr
                    # here so that building the tab does not import torch
 
 
-def class_names(dataset: str) -> list[str]:
-    return DIGIT_NAMES if dataset == "mnist" else FASHION_NAMES
+def class_names(dataset: str, lang: str = "en") -> list[str]:
+    """The classes' names as text shows them; in Chinese the clothes' names come from this tab's TEXT."""
+    if dataset == "mnist":
+        return DIGIT_NAMES
+    if lang == "en":
+        return FASHION_NAMES
+    from .i18n import lookup
+
+    return [lookup(f"gan.fashion_{i}", lang).split(" · ", 1)[1] for i in range(len(FASHION_NAMES))]
 
 
 def class_choices(dataset: str) -> list[tuple[str, str]]:
@@ -197,7 +204,7 @@ for fakes of uniformly drawn classes; $G$ minimises the **non-saturating** loss 
 whose gradient stays strong while $D$ still spots the fakes easily.
 
 **How it is trained.** Adam (learning rate 2·10⁻⁴, β = (0.5, 0.999)), batch 64: 6,500 steps on 10,000 MNIST digits
-(41.6 epochs), 4,500 steps on 60,000 Fashion-MNIST images (4.8 epochs). An exponential moving average (0.999) of
+(41.6 epochs), 12,187 steps on 60,000 Fashion-MNIST images (13.0 epochs). An exponential moving average (0.999) of
 $G$'s weights is what is saved and sampled. The ψ slider draws $z\sim\mathcal{N}(0,\psi^2 I)$ (the truncation trick;
 default 0.8, as for the model cards' metrics).
 
@@ -266,7 +273,7 @@ $$\min_G\max_D\;\mathbb{E}_{x}\big[\log D(x,y)\big] + \mathbb{E}_{z}\big[\log\bi
 生成器最小化**非饱和**损失 $\mathcal{L}_G = -\log D(G(z,y),y)$，即使判别器还能轻易认出假图，它的梯度也不会消失。
 
 **怎样训练。** Adam（学习率 2·10⁻⁴，β = (0.5, 0.999)），批大小 64：在 10,000 张 MNIST 数字上训练 6,500 步（41.6 个轮次），
-在 60,000 张 Fashion-MNIST 图像上训练 4,500 步（4.8 个轮次）。保存和采样用的是生成器权重的指数滑动平均（0.999）。ψ 滑块从
+在 60,000 张 Fashion-MNIST 图像上训练 12,187 步（13.0 个轮次）。保存和采样用的是生成器权重的指数滑动平均（0.999）。ψ 滑块从
 $z\sim\mathcal{N}(0,\psi^2 I)$ 中采样（截断技巧；默认 0.8，与模型卡中指标所用的相同）。
 
 **潜空间插值。** 沿球面插值：$z_t = \frac{\sin((1-t)\Omega)}{\sin\Omega}z_A + \frac{\sin(t\Omega)}{\sin\Omega}z_B$，其中

@@ -8,7 +8,7 @@ from .persistence import read_metrics, weights_dir, write_metrics
 from .registry import describe
 
 # keys of metrics.json that are not shown as headline metrics
-_DETAILS = {"model", "history", "method", "train_data", "parameters", "epochs", "seed", "train_seconds"}
+_DETAILS = {"model", "history", "method", "train_data", "parameters", "epochs", "seed", "train_seconds", "command"}
 
 
 def headline_metrics(metrics: dict) -> dict:
@@ -51,7 +51,7 @@ def card_markdown(name: str, lang: str = "en") -> str:
 {summary}
 
 - **{words["data"]}:** {metrics.get("train_data", words["data_missing"])}
-- **{words["command"]}:** `python -m models train {name}` ({run})
+- **{words["command"]}:** `{metrics.get('command', f'python -m models train {name}')}` ({run})
 - **{words["method"]}:** {metrics.get("method", "")}
 - **{words["parameters"]}:** {f"{params:,}" if params else "?"}
 - **{words["config"]}:** `{json.dumps(config)}`

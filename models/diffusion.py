@@ -211,6 +211,8 @@ def train_ddpm(dataset: str, data_dir=None, epochs=None, seed=0, steps=None, log
                                                  "unet": UNET_CONFIG, "scheduler": SCHEDULER_CONFIG}, indent=2) + "\n")
     metrics = {
         "model": name, "parameters": sum(p.numel() for p in ema.parameters()),
+        "command": (f"DLHUB_DDPM_MINUTES={MAX_MINUTES:g} " if MAX_MINUTES else "") + f"python -m models train {name}"
+                   + (f" --epochs {epochs}" if epochs else "") + (f" --seed {seed}" if seed else ""),
         "epochs": round(step * BATCH_SIZE / len(x_all), 1), "seed": seed, "train_seconds": train_seconds,
         "train_data": train_desc + ", padded to 32x32",
         "method": (f"class-conditional DDPM (diffusers UNet2DModel + DDPMScheduler, cosine schedule, 1000 steps, "

@@ -1,4 +1,5 @@
 """The app assembles, exposes stable API names, and starts without loading heavy libraries."""
+import json
 import subprocess
 import sys
 
@@ -55,3 +56,20 @@ def test_bench_loads_every_model_it_lists():
 
     for name, load in model_loaders().items():
         assert load() is not None, name
+
+
+def test_readme_metrics_table_matches_the_shipped_metrics():
+    """Every bold number in the README's metrics table is a value of that model's weights/NAME/metrics.json."""
+    import re
+
+    from models.persistence import weights_dir
+
+    section = (ROOT / "README.md").read_text().split("## Models and their measured metrics")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if re.match(r"\| `[\w-]+` \|", line)]
+    assert len(rows) >= 17
+    for row in rows:
+        name = re.match(r"\| `([\w-]+)` \|", row).group(1)
+        metrics = json.loads((weights_dir(name) / "metrics.json").read_text())
+        values = [v for v in metrics.values() if isinstance(v, (int, float))]
+        for number in re.findall(r"\*\*([\d.]+)\*\*", row):
+            assert float(number) in values, f"README says {number} for {name}; metrics.json has {values}"
