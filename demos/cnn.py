@@ -96,7 +96,7 @@ shows which parts of the digit the final prediction depends on.
         "cnn.maps": "First conv layer: 32 feature maps",
     },
     "zh-CN": {
-        "cnn.title": "CNN 卷积神经网络",
+        "cnn.title": "CNN 卷积网络",
         "cnn.intro": """
 **卷积神经网络**让一组学到的小滤波器（这里是 3×3）在图像上滑动，因此同一个笔画检测器在图中任何位置都起作用；
 再通过池化，对微小的平移不再敏感。这个网络有 4 个卷积层、2 个最大池化层和 2 个全连接层（约 50 万参数），

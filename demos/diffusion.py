@@ -227,7 +227,7 @@ network calls. **Where it is used:** Stable Diffusion, DALL·E, Imagen, video, a
         "diffusion.strip": "The same image and noise at growing t",
     },
     "zh-CN": {
-        "diffusion.title": "Diffusion 扩散模型",
+        "diffusion.title": "Diffusion 扩散",
         "diffusion.intro": """
 **去噪扩散模型**学习的是把噪声去掉。训练时取一张真实图像，加上随机强度 t（共 1000 步，这就是**前向过程**）的高斯噪声，
 让一个 U-Net 去预测所加的噪声。采样时从纯噪声出发，每一步去掉一点预测出的噪声，直到只剩下一张图像。这里是一个用

@@ -191,7 +191,7 @@ about neighbouring pixels, which is exactly what the CNN tab adds. Draw a digit:
         "dnn.units": "Most active hidden units: their input weights",
     },
     "zh-CN": {
-        "dnn.title": "DNN 深度神经网络",
+        "dnn.title": "DNN 深度网络",
         "dnn.playground": """
 ### 神经网络游乐场
 **深度神经网络**（多层感知机）把一层层 `h = 激活函数(W·x + b)` 叠起来。每一层把空间弯折一点，叠在一起就能分开任何一条直线

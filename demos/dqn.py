@@ -251,7 +251,7 @@ $Q_\theta(s_t, \text{right})$ at every step of the episode.
         "dqn.trained_video": "The freshly trained agent",
     },
     "zh-CN": {
-        "dqn.title": "DQN 深度 Q 网络",
+        "dqn.title": "DQN 深度Q网络",
         "dqn.intro": """
 **深度 Q 学习**（Mnih 等，2015）只凭奖励学会行动。网络估计 `Q(s, a)`：在状态 `s`（小车的位置和速度、杆的角度和角速度）
 下采取动作 `a`（把小车向左推或向右推）之后能得到的未来总奖励。它从自己的试玩中学习：状态转移 `(s, a, r, s')` 被存进

@@ -251,7 +251,7 @@ for other generators. The number under each sample is $D = \sigma(d(x,y))$.
         "gan.point": "The sample at t",
     },
     "zh-CN": {
-        "gan.title": "GAN 生成对抗网络",
+        "gan.title": "GAN 生成对抗",
         "gan.intro": """
 **生成对抗网络**让两个网络互相对抗着训练：**生成器**把随机噪声 **z**（64 个数）和一个类别变成一张图像；**判别器**同时看真实
 图像和生成的图像，学习把它们区分开，而生成器则学习骗过判别器。这里用的是 **DCGAN**（用转置卷积从 7×7 的特征图逐步上采样；

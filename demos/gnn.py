@@ -427,7 +427,7 @@ neighbour averaging, so the 30 unlabelled members follow their labelled friends.
         "gnn.karate_graph": "Graph",
     },
     "zh-CN": {
-        "gnn.title": "GNN 图神经网络",
+        "gnn.title": "GNN 图网络",
         "gnn.intro": """
 **图卷积网络**（GCN）对图中的节点进行分类。每一层先把一个节点的特征替换为它自身和邻居特征按度归一化后的平均，
 再做一次学到的线性变换（公式见“原理”）。两层之后，每个节点就能看到 2 跳以内的邻域。在 **Cora** / **CiteSeer** 上，

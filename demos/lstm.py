@@ -273,7 +273,7 @@ forget gate turning purple at a word means the memory $c$ is being cleared there
         "lstm.gates": "LSTM gate activations: input i, forget f, output o (rows: memory units, columns: words)",
     },
     "zh-CN": {
-        "lstm.title": "LSTM 长短期记忆网络",
+        "lstm.title": "LSTM 长短期记忆",
         "lstm.intro": """
 **循环神经网络**一次读一个词，并把一个记忆向量 `h` 从一个词传到下一个词。这里的两个网络用同样的方式学会分辨正面和负面评价：
 先用 Word2Vec 标签页的词向量，再在 6.2 万句完整影评的句子上预热（每句的标签取自整篇影评的结论），最后学习 9,596 条影评

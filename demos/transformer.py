@@ -479,7 +479,7 @@ Try different heads: in early layers many look at the previous character; later 
         "transformer.positions": "Positional embeddings: cosine similarity of positions",
     },
     "zh-CN": {
-        "transformer.title": "Transformer 注意力模型",
+        "transformer.title": "Transformer 注意力",
         "transformer.intro": """
 **Transformer** 一次读入全部输入 token，并通过**自注意力**让每个 token 去看其他 token：每个 token 提出一个问题（它的
 *查询* query），每个更早的 token 提供一个*键* key 和一个*值* value，该 token 按 `softmax(q·k / √d)` 的权重取这些值的

@@ -144,8 +144,28 @@ def test_only_trained_datasets_are_offered():
     assert (FASHION in [value for _, value in radios[0].choices]) == FASHION_TRAINED
 
 
-@pytest.mark.skipif(FASHION_TRAINED, reason="weights/ddpm-fashion exists")
-def test_untrained_dataset_through_the_api_says_how_to_train_it():
+@pytest.fixture
+def weights_without_fashion(tmp_path, monkeypatch):
+    """A weights folder where every model but ddpm-fashion is present (a server that has not trained it)."""
+    for folder in WEIGHTS.iterdir():
+        if folder.name != "ddpm-fashion":
+            (tmp_path / folder.name).symlink_to(folder)
+    monkeypatch.setenv("DLHUB_WEIGHTS_DIR", str(tmp_path))
+
+
+def test_an_untrained_dataset_is_not_offered(weights_without_fashion):
+    from demos.i18n import plain
+
+    import app
+
+    assert list(available_datasets()) == [MNIST]
+    demo = app.build_app()
+    radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio) and plain(b.label) == "Dataset"
+              and "diffusion_sample" in str([fn.api_name for fn in demo.fns.values() if b in fn.inputs])]
+    assert [value for _, value in radios[0].choices] == [MNIST]
+
+
+def test_untrained_dataset_through_the_api_says_how_to_train_it(weights_without_fashion):
     """Not offered in the page, but an API call naming it reaches the handler (not Gradio's bare choice check)."""
     import asyncio
 

@@ -188,7 +188,7 @@ def test_text_has_title_and_principle_in_both_languages_matching_the_code():
     from models.gan import BATCH_SIZE, EMA_DECAY, REAL_TARGET, SAMPLE_TEMPERATURE, TRAIN_STEPS
 
     assert set(TEXT) == {"en", "zh-CN"} and set(TEXT["en"]) == set(TEXT["zh-CN"])
-    assert "GAN" in TEXT["en"]["gan.title"] and "生成对抗网络" in TEXT["zh-CN"]["gan.title"]
+    assert "GAN" in TEXT["en"]["gan.title"] and "生成对抗" in TEXT["zh-CN"]["gan.title"]
     assert lookup("gan.title", "zh-CN") == TEXT["zh-CN"]["gan.title"]
     for lang in ("en", "zh-CN"):
         principle = TEXT[lang]["gan.principle"]
