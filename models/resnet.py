@@ -66,7 +66,22 @@ class BasicBlock(nn.Module):
         return F.relu(out)
 
 
-class FashionResNet(nn.Module):
+class PooledClassifier(nn.Module):
+    """stem -> stages -> global average pooling -> fc, with the feature maps exposed for Grad-CAM; subclasses
+    build the stem, stages and fc."""
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolutional feature maps [B,C,7,7] (what Grad-CAM looks at)."""
+        return self.stages(self.stem((x - FASHION_MEAN) / FASHION_STD))
+
+    def head(self, maps: torch.Tensor) -> torch.Tensor:
+        return self.fc(maps.mean((2, 3)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.feature_maps(x))
+
+
+class FashionResNet(PooledClassifier):
     """CIFAR-style ResNet (He et al. 2016, section 4.2): a 3x3 stem, three stages of `blocks`
     BasicBlocks (widths w, 2w, 4w at 28x28, 14x14, 7x7), global average pooling, a dense layer.
     Depth 6*blocks+2 (20 for blocks=3). Input: [B,1,28,28] in [0,1] (white garment on black)."""
@@ -81,16 +96,6 @@ class FashionResNet(nn.Module):
                 c_in = c_out
         self.stages = nn.Sequential(*layers)
         self.fc = nn.Linear(c_in, num_classes)
-
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """The last convolutional feature maps [B,C,7,7] (what Grad-CAM looks at)."""
-        return self.stages(self.stem((x - FASHION_MEAN) / FASHION_STD))
-
-    def head(self, maps: torch.Tensor) -> torch.Tensor:
-        return self.fc(maps.mean((2, 3)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.feature_maps(x))
 
 
 class SeparableBlock(nn.Module):
@@ -107,7 +112,7 @@ class SeparableBlock(nn.Module):
         return F.relu(self.bn2(self.pw(F.relu(self.bn1(self.dw(x))))))
 
 
-class LightweightNet(nn.Module):
+class LightweightNet(PooledClassifier):
     """MobileNet-v1-style: a 3x3 stem, then depthwise-separable blocks; each new width after the
     first downsamples by 2 (28 -> 14 -> 7 -> 7); global average pooling, a dense layer."""
 
@@ -122,15 +127,6 @@ class LightweightNet(nn.Module):
                 c_in = c_out
         self.stages = nn.Sequential(*layers)
         self.fc = nn.Linear(c_in, num_classes)
-
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        return self.stages(self.stem((x - FASHION_MEAN) / FASHION_STD))
-
-    def head(self, maps: torch.Tensor) -> torch.Tensor:
-        return self.fc(maps.mean((2, 3)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.feature_maps(x))
 
 
 MODEL_CLASSES = {"resnet": FashionResNet, "plain": FashionResNet, "lightweight": LightweightNet}
