@@ -157,6 +157,57 @@ def seed_generator(seed) -> "torch.Generator":
     return torch.Generator().manual_seed(seed)
 
 
+# --- optional hub checkpoints ----------------------------------------------------
+HUB_PROBE_SECONDS = 3.0  # how long to wait for the hub before saying we are offline
+
+
+def hub_reachable() -> bool:
+    """True if the hub's host answers within HUB_PROBE_SECONDS (a DNS lookup can hang: run it in a thread)."""
+    import os
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    import socket
+    import threading
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, 443), timeout=HUB_PROBE_SECONDS).close()
+            result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(HUB_PROBE_SECONDS)
+    return bool(result)
+
+
+def load_from_hub(hub_id: str, load, offline_choice: tuple[str, str]):
+    """An allow-listed hub checkpoint through `load(source, local_only)` (the same code that loads our own
+    save_pretrained folders): the local HF cache first, then the internet. Offline, a gr.Error that names what to
+    choose instead, as (English, Chinese)."""
+    try:
+        return load(hub_id, True)
+    except OSError:
+        pass
+    if not hub_reachable():
+        raise error(f"{hub_id} is not downloaded yet and needs the internet, which this server cannot reach. "
+                    f"Choose {offline_choice[0]} (it works offline).",
+                    f"{hub_id} 还没有下载，需要联网，而本服务器无法访问互联网。请选择{offline_choice[1]}（它可以离线使用）。")
+    try:
+        return load(hub_id, False)
+    except OSError as exc:
+        raise error(f"Could not download {hub_id} as safetensors: {str(exc)[:200]}",
+                    f"无法以 safetensors 格式下载 {hub_id}（原因见上方英文说明）。") from None
+
+
 def _expected(component) -> tuple[str, str]:
     """What a component accepts, in words (English, Chinese), for error messages."""
     if isinstance(component, (gr.Slider, gr.Number)):

@@ -7,10 +7,15 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, error, missing_weights, model_card, principle, seed_generator, tile,
-                     upscale)
-from .gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class, read_dataset
+from .common import (check_choice, check_number, error, load_from_hub, missing_weights, model_card, principle,
+                     seed_generator, tile, upscale)
+from .gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class
 from .i18n import t
+
+# the optional online upgrade: an unconditional DDPM for 32x32 colour photos, loaded only when picked
+HUB_CHOICE = "CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)"
+HUB_DATASETS = {"cifar10": "google/ddpm-cifar10-32"}  # the allow-list: dataset -> hub id
+CHOICES = {**DATASET_CHOICES, HUB_CHOICE: "cifar10"}
 
 SCHEDULERS = ["DDIM", "DDPM"]
 MAX_STEPS = 250
@@ -22,12 +27,23 @@ DEFAULT_ETA = 1.0  # = models.diffusion.DEFAULT_ETA (see there why); here so bui
 FORWARD_TS = [0, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 999]
 
 
+def read_dataset(value) -> str:
+    return CHOICES[check_choice(value, "Dataset", list(CHOICES))]
+
+
 def load_ddpm(dataset: str):
-    """(unet, scheduler config) through the shared cache; diffusers is imported only here."""
+    """(unet, scheduler config) through the shared cache; diffusers is imported only here. The hub pipeline goes
+    through the same loaders as ours (a folder or a hub id)."""
     from models.cache import load_model
-    from models.diffusion import DATASETS, load_pipeline
+    from models.diffusion import DATASETS, load_pipeline, load_scheduler_config_from, load_unet_from
     from models.persistence import weights_dir
 
+    if dataset in HUB_DATASETS:
+        hub_id = HUB_DATASETS[dataset]
+        instead = ("'Digits (MNIST)' or 'Clothes (Fashion-MNIST)'", "“手写数字（MNIST）”或“衣物（Fashion-MNIST）”")
+        unet = load_model(f"hub:{hub_id}", lambda: load_from_hub(hub_id, load_unet_from, instead))
+        config = load_model(f"hub:{hub_id}:scheduler", lambda: load_from_hub(hub_id, load_scheduler_config_from, instead))
+        return unet, config
     name = DATASETS[dataset][0]
     if not (weights_dir(name) / "model_index.json").exists():
         raise missing_weights(name)
@@ -36,12 +52,14 @@ def load_ddpm(dataset: str):
     return unet, config
 
 
-def _grid(x32, columns: int) -> np.ndarray:
-    """[N,1,32,32] in [-1,1] (any device) -> a tiled uint8 RGB grid of the 28x28 crops."""
-    from models.diffusion import crop28
+def _grid(x, columns: int) -> np.ndarray:
+    """Samples [N,C,H,W] in [-1,1] (any device) -> a tiled uint8 RGB grid (ours: the 28x28 crops)."""
+    from models.diffusion import to_images
 
-    images = (crop28(x32.float().cpu()).numpy() * 255).astype(np.uint8)
-    return tile([np.repeat(upscale(img, ZOOM)[..., None], 3, axis=2) for img in images], columns=columns)
+    images = (to_images(x.float().cpu()).numpy() * 255).astype(np.uint8)
+    if images.ndim == 3:
+        images = np.repeat(images[..., None], 3, axis=3)
+    return tile([upscale(img, ZOOM) for img in images], columns=columns)
 
 
 def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM", steps=50, count=16, seed=0,
@@ -53,6 +71,9 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
 
     dataset = read_dataset(dataset)
     label = read_class(class_value)
+    if dataset in HUB_DATASETS and label is not None:
+        raise error(f"{HUB_DATASETS[dataset]} is unconditional: it cannot be asked for a class. Choose class 'all'.",
+                    f"{HUB_DATASETS[dataset]} 是无条件模型，不能指定类别。请把类别选为“全部”。")
     scheduler = check_choice(scheduler, "Scheduler", SCHEDULERS)
     steps = check_number(steps, "Steps", 1, MAX_STEPS, integer=True)
     count = check_number(count, "Count", 1, MAX_COUNT, integer=True)
@@ -63,8 +84,11 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
     labels = torch.arange(count) % 10 if label is None else torch.full((count,), label)
     columns = min(8, count) if count > 4 else count
     every = -(-steps // MAX_FRAMES)  # ceil: at most MAX_FRAMES pictures
-    names, names_zh = (", ".join(sorted({class_names(dataset, lang)[int(c)] for c in labels}))[:80]
-                       for lang in ("en", "zh-CN"))
+    if dataset in HUB_DATASETS:
+        names, names_zh = f"CIFAR-10 photos ({HUB_DATASETS[dataset]}, unconditional)", "CIFAR-10 照片（无条件模型）"
+    else:
+        names, names_zh = (", ".join(sorted({class_names(dataset, lang)[int(c)] for c in labels}))[:80]
+                           for lang in ("en", "zh-CN"))
     t0 = time.perf_counter()
     first = None
     # a generator; a `with` block must not stay open across a yield (Gradio resumes streams on any thread)
@@ -111,6 +135,10 @@ def forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
     from models.diffusion import SCHEDULER_CONFIG, add_noise
 
     dataset = read_dataset(dataset)
+    if dataset in HUB_DATASETS:
+        raise error("This server has no CIFAR-10 images to add noise to: choose Digits (MNIST) or Clothes "
+                    "(Fashion-MNIST) for the forward process.",
+                    "本服务器上没有可加噪的 CIFAR-10 图像：前向过程请选择“手写数字（MNIST）”或“衣物（Fashion-MNIST）”。")
     index = check_number(index, "Test image index", 0, 9999, integer=True)
     t = check_number(t, "Timestep t", 0, MAX_T, integer=True)
     generator = seed_generator(seed)
@@ -146,13 +174,15 @@ def _accept_every_dataset(radio: gr.Radio) -> None:
     original = radio.preprocess
 
     def preprocess(payload):
-        return payload if payload in DATASET_CHOICES else original(payload)
+        return payload if payload in CHOICES else original(payload)
 
     radio.preprocess = preprocess
 
 
 def _update_classes(dataset):
-    return gr.Dropdown(choices=class_choices(DATASET_CHOICES.get(dataset, "mnist")), value="all")
+    if CHOICES.get(dataset) in HUB_DATASETS:  # an unconditional model: no class to ask for
+        return gr.Dropdown(choices=["all"], value="all", visible=False)
+    return gr.Dropdown(choices=class_choices(DATASET_CHOICES.get(dataset, "mnist")), value="all", visible=True)
 
 
 TEXT = {
@@ -171,6 +201,9 @@ lists the models whose weights are on this server.
   η = 0 leaves grey, noisy backgrounds, while η = 1 (the default) washes its errors out — try both.
 - Watch noise turn into a picture: *x_t* is what the sampler holds, *predicted x₀* is the network's current guess
   of the final image.
+- Online extra: **CIFAR-10 photos** loads Google's original DDPM (`google/ddpm-cifar10-32`, 35.7 M parameters,
+  unconditional, 32×32 colour) from the Hugging Face Hub through the same code, when this server can reach it. On a
+  CPU it is slow: 4 images × 20 steps take about 5 s, 16 × 50 about a minute.
 """,
         "diffusion.principle": r"""
 **What it computes.** The *forward process* adds Gaussian noise in $T = 1000$ steps of variance $\beta_t$; in closed form
@@ -198,7 +231,7 @@ gradient norm clipped at 1; the shipped weights are an exponential moving averag
 epochs and time.
 
 **Measuring quality.** FID compares Gaussians fitted to the penultimate-layer features of this hub's MNIST CNN
-(for clothes: the lightweight Fashion-MNIST classifier of the ResNet tab) for 2,000 samples (DDIM, 50 steps,
+(for clothes: the lightweight Fashion-MNIST classifier of the ResNet tab) for 10,000 samples (DDIM, 50 steps,
 $\eta = 1$) and the 10,000 test images:
 $$\mathrm{FID} = \lVert\mu_r - \mu_g\rVert^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$$
 Lower is better; real test vs real training images is the floor. The model cards below show each model's FID and
@@ -209,6 +242,7 @@ reads the requested class.
 network calls. **Where it is used:** Stable Diffusion, DALL·E, Imagen, video, audio.
 """,
         "diffusion.dataset": "Dataset",
+        "diffusion.dataset_cifar10": "CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)",
         "diffusion.class": "Class",
         "diffusion.scheduler": "Scheduler",
         "diffusion.steps": "Steps",
@@ -238,6 +272,8 @@ network calls. **Where it is used:** Stable Diffusion, DALL·E, Imagen, video, a
 - **DDPM** 采样每一步都加入新的噪声；**DDIM** 复用同一个网络，所需步数少得多，它的 η 决定加入多少新噪声（0：完全确定）。
   这个小网络只在 CPU 上短暂训练过：η = 0 会留下灰色、带噪点的背景，而 η = 1（默认值）能把它的误差冲淡——两种都试试。
 - 看着噪声一步步变成图片：*x_t* 是采样器当前持有的图像，*预测的 x₀* 是网络当前对最终图像的猜测。
+- 联网附加项：选择 **CIFAR-10 照片**，会用同一套代码从 Hugging Face Hub 加载 Google 原版 DDPM（`google/ddpm-cifar10-32`，
+  3570 万参数，无条件，32×32 彩色图像）——前提是本服务器能访问 Hub。在 CPU 上它很慢：4 张图 × 20 步约 5 秒，16 张 × 50 步约一分钟。
 """,
         "diffusion.principle": r"""
 **计算什么。** **前向过程**分 $T = 1000$ 步加入方差为 $\beta_t$ 的高斯噪声，可以直接写成闭式
@@ -261,7 +297,7 @@ $\eta = 0$ 时完全确定；$\eta = 1$ 时加入与 DDPM 一样多的新噪声�
 `ddpm-mnist` 从 10,000 张 MNIST 数字学习，`ddpm-fashion` 从 60,000 张 Fashion-MNIST 图像学习；各自的模型卡给出了训练的
 步数、轮次和用时。
 
-**衡量质量。** FID 用本站 MNIST CNN（衣物则用 ResNet 标签页中的轻量 Fashion-MNIST 分类器）倒数第二层的特征，分别对 2,000 个样本（DDIM，50 步，$\eta = 1$）和 10,000 张真实测试图像
+**衡量质量。** FID 用本站 MNIST CNN（衣物则用 ResNet 标签页中的轻量 Fashion-MNIST 分类器）倒数第二层的特征，分别对 10,000 个样本（DDIM，50 步，$\eta = 1$）和 10,000 张真实测试图像
 拟合高斯分布，再比较两者：
 $$\mathrm{FID} = \lVert\mu_r - \mu_g\rVert^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$$
 越低越好；真实测试图像与真实训练图像之间的 FID 就是下限。下方的模型卡给出每个模型的 FID 及其下限、分类器对样本的平均置信度、
@@ -271,6 +307,7 @@ $$\mathrm{FID} = \lVert\mu_r - \mu_g\rVert^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma
 Stable Diffusion、DALL·E、Imagen，以及视频和音频生成。
 """,
         "diffusion.dataset": "数据集",
+        "diffusion.dataset_cifar10": "CIFAR-10 照片（hub：google/ddpm-cifar10-32，需联网）",
         "diffusion.class": "类别",
         "diffusion.scheduler": "采样器",
         "diffusion.steps": "步数",
@@ -299,7 +336,8 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             # choices: (translated name, API value); the API values stay "Digits (MNIST)", "Clothes (Fashion-MNIST)"
-            dataset = gr.Radio([(t(f"gan.dataset_{name}"), label) for label, name in offered.items()], value=first,
+            dataset = gr.Radio([(t(f"gan.dataset_{name}"), label) for label, name in offered.items()]
+                               + [(t("diffusion.dataset_cifar10"), HUB_CHOICE)], value=first,
                                label=t("diffusion.dataset"))
             _accept_every_dataset(dataset)
             klass = gr.Dropdown(class_choices(offered[first]), value="all", label=t("diffusion.class"))

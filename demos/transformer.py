@@ -7,16 +7,14 @@ token is streamed as soon as it exists and sampling uses the request's own gener
 """
 from __future__ import annotations
 
-import os
-import threading
 import time
 import unicodedata
 
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, colorize, error, fill, missing_weights, model_card, principle,
-                     seed_generator, text_font, upscale)
+from .common import (check_choice, check_number, colorize, error, fill, load_from_hub, missing_weights, model_card,
+                     principle, seed_generator, text_font, upscale)
 from .i18n import t
 
 OURS = "Tiny Shakespeare GPT (this hub, characters)"
@@ -32,7 +30,6 @@ NO_SPACES = {"uer/gpt2-chinese-cluecorpussmall"}  # its BERT tokenizer decodes w
 LIMITS = {"max_new_tokens": (1, 500), "temperature": (0.05, 2.0), "top_k": (0, 200), "top_p": (0.05, 1.0)}
 MAX_PROMPT_CHARS = 200_000   # longer text is cut (its end is kept) before tokenizing
 MAX_INSPECT_TOKENS = 48      # the attention view reads at most this many (the last ones)
-PROBE_SECONDS = 3.0          # how long to wait for the hub before saying we are offline
 
 # characters our tokenizer does not have, mapped to ones it does (the rest are dropped)
 _CHAR_MAP = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", '"': "'", "\u201c": "'",
@@ -85,31 +82,6 @@ def _warnings(notes: list[tuple[str, str]]) -> tuple[str, str]:
 
 
 # --- loading -----------------------------------------------------------------------
-def _hub_reachable() -> bool:
-    """True if the hub's host answers within PROBE_SECONDS (a DNS lookup can hang: run it in a thread)."""
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        return False
-    import socket
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    result = []
-
-    def probe():
-        try:
-            socket.create_connection((host, 443), timeout=PROBE_SECONDS).close()
-            result.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(PROBE_SECONDS)
-    return bool(result)
-
-
 def load_checkpoint(source, local_only: bool = True):
     """(model, tokenizer) from a save_pretrained folder or hub id, through models.gpt.load_pretrained."""
     from models.gpt import load_pretrained
@@ -118,20 +90,8 @@ def load_checkpoint(source, local_only: bool = True):
 
 
 def _load_hub(hub_id: str, part: str):
-    """The model or tokenizer of an allow-listed hub checkpoint: the local HF cache first, then the internet."""
-    try:
-        return load_checkpoint(hub_id, local_only=True)[part == "tokenizer"]
-    except OSError:
-        pass
-    if not _hub_reachable():
-        raise error(f"{hub_id} is not downloaded yet and needs the internet, which this server cannot reach. "
-                    f"Choose '{OURS}' (it works offline).",
-                    f"{hub_id} 还没有下载，需要联网，而本服务器无法访问互联网。请选择“{OURS}”（它可以离线使用）。")
-    try:
-        return load_checkpoint(hub_id, local_only=False)[part == "tokenizer"]
-    except OSError as exc:
-        raise error(f"Could not download {hub_id} as safetensors: {str(exc)[:200]}",
-                    f"无法以 safetensors 格式下载 {hub_id}（原因见上方英文说明）。") from None
+    """The model or tokenizer of an allow-listed hub checkpoint (the local HF cache first, then the internet)."""
+    return load_from_hub(hub_id, load_checkpoint, (f"'{OURS}'", f"“{OURS}”"))[part == "tokenizer"]
 
 
 class LanguageModel:

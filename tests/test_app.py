@@ -73,3 +73,15 @@ def test_readme_metrics_table_matches_the_shipped_metrics():
         values = [v for v in metrics.values() if isinstance(v, (int, float))]
         for number in re.findall(r"\*\*([\d.]+)\*\*", row):
             assert float(number) in values, f"README says {number} for {name}; metrics.json has {values}"
+
+
+def test_readme_lists_every_allow_listed_hub_checkpoint():
+    """The README's table of optional online models names exactly the allow-listed choices and hub ids."""
+    from demos.diffusion import HUB_CHOICE, HUB_DATASETS
+    from demos.transformer import HUB_MODELS
+
+    section = (ROOT / "README.md").read_text().split("### Optional online models")[1].split("\n## ")[0]
+    rows = {tuple(cell.strip(" `") for cell in line.split("|")[2:4])
+            for line in section.splitlines() if line.startswith("| ") and "`" in line}
+    expected = {(choice, hub_id) for choice, hub_id in HUB_MODELS.items()} | {(HUB_CHOICE, HUB_DATASETS["cifar10"])}
+    assert {(choice.split("` (")[0], hub_id) for choice, hub_id in rows} == expected

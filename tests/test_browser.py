@@ -125,3 +125,19 @@ def test_diffusion_streams_a_sample(page):
     page.get_by_role("button", name="Sample", exact=True).click()
     page.get_by_text("step 50/50", exact=False).first.wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "diffusion.png", full_page=True)
+
+
+def test_diffusion_online_choice_explains_itself_offline(page):
+    """The CIFAR-10 hub choice hides the class (the model is unconditional); offline, Sample says it needs the
+    internet and the tab keeps working with our models."""
+    page.get_by_role("tab", name="Diffusion").click()
+    panel = page.locator("[role=tabpanel]:visible").first
+    klass = panel.get_by_label("Class", exact=True).first
+    assert klass.is_visible()
+    panel.get_by_label("CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)").check()
+    klass.wait_for(state="hidden", timeout=10_000)
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_text("needs the internet", exact=False).first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "diffusion-online-choice.png", full_page=True)
+    panel.get_by_label("Digits (MNIST)", exact=True).check()
+    klass.wait_for(state="visible", timeout=10_000)

@@ -11,7 +11,8 @@ import re
 import torch
 
 from conftest import ROOT, needs_mnist
-from demos.diffusion import MAX_COUNT, MAX_FRAMES, MAX_STEPS, available_datasets, forward_process, sample_stream
+from demos.diffusion import (HUB_CHOICE, HUB_DATASETS, MAX_COUNT, MAX_FRAMES, MAX_STEPS, available_datasets,
+                             forward_process, sample_stream)
 
 WEIGHTS = ROOT / "weights"
 MNIST, FASHION = "Digits (MNIST)", "Clothes (Fashion-MNIST)"
@@ -140,7 +141,7 @@ def test_only_trained_datasets_are_offered():
               and plain(b.label) == "Dataset" and any(value == MNIST for _, value in b.choices)
               and "diffusion_sample" in str([fn.api_name for fn in demo.fns.values() if b in fn.inputs])]
     assert len(radios) == 1
-    assert [value for _, value in radios[0].choices] == (expected or [MNIST, FASHION])
+    assert [value for _, value in radios[0].choices] == (expected or [MNIST, FASHION]) + [HUB_CHOICE]
     assert (FASHION in [value for _, value in radios[0].choices]) == FASHION_TRAINED
 
 
@@ -162,7 +163,7 @@ def test_an_untrained_dataset_is_not_offered(weights_without_fashion):
     demo = app.build_app()
     radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio) and plain(b.label) == "Dataset"
               and "diffusion_sample" in str([fn.api_name for fn in demo.fns.values() if b in fn.inputs])]
-    assert [value for _, value in radios[0].choices] == [MNIST]
+    assert [value for _, value in radios[0].choices] == [MNIST, HUB_CHOICE]
 
 
 def test_untrained_dataset_through_the_api_says_how_to_train_it(weights_without_fashion):
@@ -201,3 +202,82 @@ def test_errors_carry_both_languages(call, english):
     en, zh = info.value.message.split("\n")
     assert english in en and not CJK.search(en)
     assert CJK.search(zh), zh
+
+
+# --- the optional online upgrade: google/ddpm-cifar10-32 through the same code -----------------------------------
+def _tiny_colour_ddpm(folder, safetensors=True):
+    """A tiny unconditional colour DDPM saved flat, as google/ddpm-cifar10-32 is laid out (the UNet and
+    scheduler_config.json at the top): offline it stands in for the hub repo, loaded by the same code."""
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    unet = UNet2DModel(sample_size=16, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(8, 16),
+                       norm_num_groups=4, down_block_types=("DownBlock2D", "AttnDownBlock2D"),
+                       up_block_types=("AttnUpBlock2D", "UpBlock2D"))
+    unet.save_pretrained(folder, safe_serialization=safetensors)
+    DDPMScheduler(beta_schedule="linear", variance_type="fixed_large").save_pretrained(folder)
+    return folder
+
+
+def test_hub_ddpm_streams_colour_images_through_the_same_code(tmp_path, monkeypatch):
+    monkeypatch.setitem(HUB_DATASETS, "cifar10", str(_tiny_colour_ddpm(tmp_path)))
+    before = torch.random.get_rng_state()
+    frames = list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 5))
+    assert torch.equal(before, torch.random.get_rng_state())
+    xt, x0, status = frames[-1]
+    assert len(frames) == 4 and xt.shape == x0.shape == (48, 3 * 48 + 2 * 2, 3)  # 16 px x 3 zoom, 3 columns
+    assert not np.array_equal(xt[..., 0], xt[..., 1])  # colour, not grey repeated
+    assert status.startswith("**Done**") and "unconditional" in status and "无条件" in status
+    assert np.array_equal(xt, list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 5))[-1][0])
+    assert not np.array_equal(xt, list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 6))[-1][0])
+    assert len(list(sample_stream(HUB_CHOICE, "all", "DDPM", 3, 1, 0))) == 3
+
+
+def test_hub_ddpm_refuses_pickle_weights(tmp_path):
+    from models.diffusion import load_pipeline_from
+
+    _tiny_colour_ddpm(tmp_path, safetensors=False)
+    assert (tmp_path / "diffusion_pytorch_model.bin").exists()
+    with pytest.raises(OSError):
+        load_pipeline_from(tmp_path)
+
+
+def test_hub_ddpm_offline_says_it_needs_the_internet(tmp_path, monkeypatch):
+    import asyncio
+
+    import app
+    from gradio.state_holder import SessionState
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    t0 = time.monotonic()
+    with pytest.raises(gr.Error) as info:
+        next(sample_stream(HUB_CHOICE, "all", "DDIM", 10, 4, 0))
+    en, zh = info.value.message.split("\n")
+    assert "google/ddpm-cifar10-32" in en and "needs the internet" in en and "Digits (MNIST)" in en
+    assert CJK.search(zh)
+    demo = app.build_app()
+    fn = next(fn for fn in demo.fns.values() if fn.api_name == "diffusion_sample")
+    with pytest.raises(gr.Error, match="needs the internet"):
+        asyncio.run(demo.process_api(block_fn=fn, inputs=[HUB_CHOICE, "all", "DDIM", 10, 4, 0, 1.0],
+                                     state=SessionState(demo)))
+    assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.parametrize("call, english", [
+    (lambda: next(sample_stream(HUB_CHOICE, "3", "DDIM", 10, 4, 0)), "is unconditional"),
+    (lambda: forward_process(HUB_CHOICE, 0, 100, 0), "no CIFAR-10 images"),
+])
+def test_hub_ddpm_bad_requests_are_explained(call, english):
+    with pytest.raises(gr.Error) as info:
+        call()
+    en, zh = info.value.message.split("\n")
+    assert english in en and CJK.search(zh)
+
+
+def test_hub_ddpm_hides_the_class_choice():
+    from demos.diffusion import _update_classes
+
+    hub = _update_classes(HUB_CHOICE)
+    assert hub.visible is False and hub.value == "all"  # unconditional: nothing to choose
+    digits = _update_classes(MNIST)
+    assert digits.visible is True and len(digits.choices) == 11
