@@ -203,7 +203,7 @@ lists the models whose weights are on this server.
   of the final image.
 - Online extra: **CIFAR-10 photos** loads Google's original DDPM (`google/ddpm-cifar10-32`, 35.7 M parameters,
   unconditional, 32×32 colour) from the Hugging Face Hub through the same code, when this server can reach it. On a
-  CPU it is slow: 4 images × 20 steps take about 5 s, 16 × 50 about a minute.
+  CPU it is slow (measured here, one core per request): 4 images × 20 steps take 7 s, 16 × 50 about a minute.
 """,
         "diffusion.principle": r"""
 **What it computes.** The *forward process* adds Gaussian noise in $T = 1000$ steps of variance $\beta_t$; in closed form
@@ -273,7 +273,7 @@ network calls. **Where it is used:** Stable Diffusion, DALL·E, Imagen, video, a
   这个小网络只在 CPU 上短暂训练过：η = 0 会留下灰色、带噪点的背景，而 η = 1（默认值）能把它的误差冲淡——两种都试试。
 - 看着噪声一步步变成图片：*x_t* 是采样器当前持有的图像，*预测的 x₀* 是网络当前对最终图像的猜测。
 - 联网附加项：选择 **CIFAR-10 照片**，会用同一套代码从 Hugging Face Hub 加载 Google 原版 DDPM（`google/ddpm-cifar10-32`，
-  3570 万参数，无条件，32×32 彩色图像）——前提是本服务器能访问 Hub。在 CPU 上它很慢：4 张图 × 20 步约 5 秒，16 张 × 50 步约一分钟。
+  3570 万参数，无条件，32×32 彩色图像）——前提是本服务器能访问 Hub。在 CPU 上它很慢（在本机实测，每个请求一个核）：4 张图 × 20 步要 7 秒，16 张 × 50 步约一分钟。
 """,
         "diffusion.principle": r"""
 **计算什么。** **前向过程**分 $T = 1000$ 步加入方差为 $\beta_t$ 的高斯噪声，可以直接写成闭式
