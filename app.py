@@ -32,6 +32,8 @@ CSS = """
 .digit-canvas { max-width: 480px; }
 /* ten tabs: tighter tab buttons keep the Chinese titles on one row on a 1440 px laptop */
 .tab-wrapper button[role="tab"] { padding-left: 10px; padding-right: 10px; }
+/* an image's label floats over its top-left corner: keep it from covering the top row of a sample grid */
+[data-testid="block-label"].float ~ .image-container { padding-top: 2.25rem; }
 """
 
 def build_app() -> gr.Blocks:

@@ -117,6 +117,10 @@ def test_gan_generates_a_grid(page):
     page.get_by_role("tab", name="GAN").click()
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("discriminator mean P(real)", exact=False).first.wait_for(timeout=30_000)
+    # the floating label sits above the grid, not over its first row
+    block = page.locator("[role=tabpanel]:visible .block:has(img)").first
+    label, image = block.locator("[data-testid=block-label]").bounding_box(), block.locator("img").bounding_box()
+    assert label["y"] + label["height"] <= image["y"] + 1, (label, image)
     page.screenshot(path=ARTIFACTS / "gan.png", full_page=True)
 
 
