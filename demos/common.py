@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from pathlib import Path
 
@@ -163,8 +164,6 @@ HUB_PROBE_SECONDS = 3.0  # how long to wait for the hub before saying we are off
 
 def hub_reachable() -> bool:
     """True if the hub's host answers within HUB_PROBE_SECONDS (a DNS lookup can hang: run it in a thread)."""
-    import os
-
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
         return False
     import socket

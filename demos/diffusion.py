@@ -52,14 +52,13 @@ def load_ddpm(dataset: str):
     return unet, config
 
 
-def _grid(x, columns: int) -> np.ndarray:
-    """Samples [N,C,H,W] in [-1,1] (any device) -> a tiled uint8 RGB grid (ours: the 28x28 crops)."""
-    from models.diffusion import to_images
+def _grid(x, columns: int, padded: bool) -> np.ndarray:
+    """Samples [N,C,H,W] in [-1,1] (any device) -> a tiled uint8 RGB grid; our padded grey ones as their 28x28 crops."""
+    from models.diffusion import crop28
 
-    images = (to_images(x.float().cpu()).numpy() * 255).astype(np.uint8)
-    if images.ndim == 3:
-        images = np.repeat(images[..., None], 3, axis=3)
-    return tile([upscale(img, ZOOM) for img in images], columns=columns)
+    x = x.float().cpu()
+    images = crop28(x)[..., None].expand(-1, -1, -1, 3) if padded else ((x.permute(0, 2, 3, 1) + 1) / 2).clamp(0, 1)
+    return tile([upscale(img, ZOOM) for img in (images.numpy() * 255).astype(np.uint8)], columns=columns)
 
 
 def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM", steps=50, count=16, seed=0,
@@ -84,7 +83,8 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
     labels = torch.arange(count) % 10 if label is None else torch.full((count,), label)
     columns = min(8, count) if count > 4 else count
     every = -(-steps // MAX_FRAMES)  # ceil: at most MAX_FRAMES pictures
-    if dataset in HUB_DATASETS:
+    padded = dataset not in HUB_DATASETS  # ours: 28x28 padded to 32x32
+    if not padded:
         names, names_zh = f"CIFAR-10 photos ({HUB_DATASETS[dataset]}, unconditional)", "CIFAR-10 照片（无条件模型）"
     else:
         names, names_zh = (", ".join(sorted({class_names(dataset, lang)[int(c)] for c in labels}))[:80]
@@ -111,7 +111,7 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
                   f"{first * 1000:.0f} ms · {elapsed:.1f} s so far · {count} × {names}\n\n"
                   f"{'**完成**' if done else '去噪中…'} · 第 {i}/{total} 步（{how}）· 首帧用时 {first * 1000:.0f} 毫秒 · "
                   f"已用 {elapsed:.1f} 秒 · {count} × {names_zh}")
-        yield _grid(x, columns), _grid(x0.clamp(-1, 1), columns), status
+        yield _grid(x, columns, padded), _grid(x0.clamp(-1, 1), columns, padded), status
 
 
 def real_test_image(dataset: str, index: int) -> np.ndarray:

@@ -116,17 +116,10 @@ def load_pipeline(dataset: str):
     return load_pipeline_from(weights_dir(DATASETS[dataset][0]))
 
 
-def to_images(x: torch.Tensor) -> torch.Tensor:
-    """Samples in [-1,1] -> images in [0,1]: [N,28,28] for ours (the padding cropped), [N,H,W,C] for colour ones."""
-    if x.shape[1] == 1 and x.shape[-1] == 32:
-        return crop28(x)
-    return ((x.permute(0, 2, 3, 1) + 1) / 2).clamp(0, 1)
-
-
 @torch.inference_mode()
 def sample_steps(unet, scheduler_config: dict, labels: torch.Tensor, generator: torch.Generator,
                  kind: str = "ddim", steps: int = 50, device=None, eta: float = DEFAULT_ETA):
-    """Yield (step index, total steps, x_t [N,1,32,32], predicted x_0) while denoising pure noise."""
+    """Yield (step index, total steps, x_t [N,C,H,W], predicted x_0) while denoising pure noise."""
     scheduler = make_scheduler(kind, scheduler_config)
     scheduler.set_timesteps(steps)
     size = unet.config.sample_size
