@@ -231,8 +231,9 @@ def harden_inputs(demo: gr.Blocks) -> None:
 
     Components decode request values before a handler runs; given None, a wrong type or a
     file that is not an image, several raise plain exceptions, which reach API users as a
-    generic "error" with no explanation. Wrapping each component's `preprocess` turns those
-    into "<label>: expected …" messages (in both languages), for every tab at once.
+    generic "error" with no explanation, and Gradio's own range and choice checks answer in English
+    only. Wrapping each component's `preprocess` turns both into "<label>: …" messages in both
+    languages, for every tab at once.
     """
     from .i18n import plain
 
@@ -243,15 +244,17 @@ def harden_inputs(demo: gr.Blocks) -> None:
         def readable(payload, _original=block.preprocess, _block=block):
             try:
                 return _original(payload)
-            except gr.Error:
-                raise
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, gr.Error) and "\n" in str(exc.message):  # ours: in both languages already
+                    raise
                 label = getattr(_block, "label", None)
                 label_en, label_zh = (plain(label, "en"), plain(label, "zh-CN")) if label else ("An input", "某个输入")
                 en, zh = _expected(_block)
+                got = str(payload)[:60]
+                if isinstance(exc, gr.Error):  # Gradio's own range/choice check: its English, our Chinese
+                    raise error(f"{label_en}: {exc.message}", f"{label_zh}：应为{zh}，收到的是 {got!r}。") from None
                 if en.endswith("."):  # a full sentence already
                     raise error(f"{label_en}: {en}", f"{label_zh}：{zh}") from None
-                got = str(payload)[:60]
                 raise error(f"{label_en}: expected {en}, got {got!r}.",
                             f"{label_zh}：应为{zh}，收到的是 {got!r}。") from None
 

@@ -63,6 +63,19 @@ def test_bad_playground_values_get_clear_errors(client, args, message):
         client.predict(*args, api_name="/dnn_train")
 
 
+def test_gradio_own_checks_answer_in_both_languages(client):
+    """Out-of-range numbers and unknown choices are refused by Gradio before a handler runs, in English only;
+    the message names the input and adds the Chinese."""
+    import re
+
+    for args, english in [(("Digits (MNIST)", "all", "DDIM", 10, 10**9, 0, 1.0), "Count: Value 1000000000 is greater"),
+                          (("ImageNet", "all", "DDIM", 10, 4, 0, 1.0), "Dataset: Value: 'ImageNet'")]:
+        with pytest.raises(Exception) as info:
+            client.predict(*args, api_name="/diffusion_sample")
+        en, zh = str(info.value).split("\n")[-2:]
+        assert en.startswith(english) and re.search(r"[\u3400-\u9fff]", zh), str(info.value)
+
+
 def test_bad_images_get_clear_errors_and_server_survives(client, tmp_path, seven_png):
     not_image = tmp_path / "notes.png"
     not_image.write_text("hello")
