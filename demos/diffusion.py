@@ -87,7 +87,7 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
     if not padded:
         names, names_zh = f"CIFAR-10 photos ({HUB_DATASETS[dataset]}, unconditional)", "CIFAR-10 照片（无条件模型）"
     else:
-        names, names_zh = (", ".join(sorted({class_names(dataset, lang)[int(c)] for c in labels}))[:80]
+        names, names_zh = (", ".join(sorted({class_names(dataset, lang)[int(c)] for c in labels}))
                            for lang in ("en", "zh-CN"))
     t0 = time.perf_counter()
     first = None

@@ -281,3 +281,9 @@ def test_hub_ddpm_hides_the_class_choice():
     assert hub.visible is False and hub.value == "all"  # unconditional: nothing to choose
     digits = _update_classes(MNIST)
     assert digits.visible is True and len(digits.choices) == 11
+
+
+@pytest.mark.skipif(not FASHION_TRAINED, reason="weights/ddpm-fashion not trained")
+def test_status_names_every_class_asked_for():
+    status = list(sample_stream(FASHION, "all", "DDIM", 1, 10, 0))[-1][2]
+    assert status.split("\n\n")[0].endswith("Sneaker, T-shirt/top, Trouser") and "裤子" in status
