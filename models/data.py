@@ -73,3 +73,43 @@ def load_images(dataset: str, split: str, root: str | os.PathLike | None = None)
     if len(images) != len(labels):
         raise ValueError(f"{dataset}/{split}: {len(images)} images but {len(labels)} labels")
     return images, labels
+
+
+# --- small runtime data shipped with the project (models/bundled, see the README's "Data" section) ---------
+# So that every tab works with no data dir (a fresh clone, a Space): the first 100 test images of MNIST and
+# Fashion-MNIST (same order as the full test sets), a fixed 3,000-image Fashion-MNIST training sample (300 per
+# class, seed 0) for live training, and the Planetoid raw files of Cora and CiteSeer. Never the training sets.
+BUNDLED_DIR = PROJECT_ROOT / "models" / "bundled"
+BUNDLED_SPLITS = {
+    ("mnist", "test"): "test-100",
+    ("fashion-mnist", "test"): "test-100",
+    ("fashion-mnist", "train-sample"): "train-3000",
+}
+
+
+def load_bundled_images(dataset: str, split: str):
+    """(images uint8 [N, 28, 28], labels int64 [N]) of a sample shipped in models/bundled."""
+    try:
+        stem = BUNDLED_SPLITS[(dataset, split)]
+    except KeyError:
+        raise ValueError(f"no bundled sample for {dataset}/{split}") from None
+    folder = BUNDLED_DIR / dataset
+    images = read_idx(folder / f"{stem}-images-idx3-ubyte.gz")
+    labels = read_idx(folder / f"{stem}-labels-idx1-ubyte.gz").astype(np.int64)
+    return images, labels
+
+
+def load_images_or_sample(dataset: str, split: str, root: str | os.PathLike | None = None):
+    """The full split from the data dir when it is there, else the bundled sample of it: (images, labels, full)."""
+    try:
+        images, labels = load_images(dataset, split, root)
+        return images, labels, True
+    except DataMissingError:
+        images, labels = load_bundled_images(dataset, split)
+        return images, labels, False
+
+
+def live_training_sample():
+    """The Fashion-MNIST sample that live-training sections use: always the bundled one, so a seed gives the
+    same curves on every server, with or without a data dir. (images uint8 [3000, 28, 28], labels int64)."""
+    return load_bundled_images("fashion-mnist", "train-sample")
