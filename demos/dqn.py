@@ -2,6 +2,7 @@
 short training run from scratch with a live learning curve."""
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, error, fill, missing_weights, model_card, picture_text, plot_font,
+from .common import (check_choice, check_number, error, fill, missing_weights, model_card, picture_text,
                      principle, text_font)
 from .i18n import t
 
@@ -76,59 +77,148 @@ MOVES = {0: picture_text("push left", "向左推"), 1: picture_text("push right"
          "random": "  " + picture_text("(random)", "（随机）", ""), "end": picture_text("end", "结束")}
 
 
-def episode_gif(frames: list[np.ndarray], actions: np.ndarray, explored: np.ndarray) -> str:
-    """Frames (every RENDER_EVERY-th step, already half size) -> an animated GIF file with the step and action."""
+CAPTION_HEIGHT, CAPTION_SIZE = 22, 15
+
+
+@functools.lru_cache(maxsize=64)
+def _caption_piece(text: str) -> tuple[np.ndarray, float]:
+    """A piece of a caption drawn once (coverage 0..255 [CAPTION_HEIGHT, w]) and its advance in pixels:
+    drawing the whole caption anew for each of 251 frames took 0.6 s (the Chinese glyphs)."""
     from PIL import Image, ImageDraw
 
-    font = text_font(15)
+    font = text_font(CAPTION_SIZE)
+    advance = font.getlength(text)
+    mask = Image.new("L", (int(advance) + 4, CAPTION_HEIGHT))
+    ImageDraw.Draw(mask).text((0, 2), text, fill=255, font=font)
+    return np.asarray(mask), advance
+
+
+def caption_coverage(pieces: list[str], width: int) -> np.ndarray:
+    """The pieces written one after the other from x = 6: coverage in [0, 1], [CAPTION_HEIGHT, width]."""
+    strip = np.zeros((CAPTION_HEIGHT, width), np.uint8)
+    x = 6.0
+    for piece in pieces:
+        mask, advance = _caption_piece(piece)
+        left = int(round(x))
+        w = max(0, min(mask.shape[1], width - left))
+        np.maximum(strip[:, left:left + w], mask[:, :w], out=strip[:, left:left + w])
+        x += advance
+    return strip / 255
+
+
+def episode_gif(frames: np.ndarray, actions: np.ndarray, explored: np.ndarray) -> str:
+    """Frames (every RENDER_EVERY-th step, models.dqn.PALETTE indices) -> an animated GIF file with the step and
+    action written on each."""
+    from PIL import Image
+
+    from models.dqn import PALETTE, shade
+
+    palette = [value for colour in PALETTE for value in colour]
     images = []
     for k, frame in enumerate(frames):
-        img = Image.fromarray(frame)
         t = min(k * RENDER_EVERY, len(actions))
-        draw = ImageDraw.Draw(img)
         if t < len(actions):
-            move = MOVES[int(actions[t])] + (MOVES["random"] if explored[t] else "")
-            draw.text((6, 2), f"t = {t}   {move}", fill=(200, 0, 0) if explored[t] else (0, 0, 0), font=font)
+            move = "   " + MOVES[int(actions[t])] + (MOVES["random"] if explored[t] else "")
+            colour = "red" if explored[t] else "black"
         else:
-            draw.text((6, 2), f"t = {len(actions)}   {MOVES['end']}", fill=(0, 0, 0), font=font)
-        images.append(img)
-    palette = images[0].quantize(colors=32, dither=Image.Dither.NONE)
-    frames_p = [img.quantize(palette=palette, dither=Image.Dither.NONE) for img in images]
+            move, colour = "   " + MOVES["end"], "black"
+        frame = frame.copy()
+        # digits drawn one by one, so that each is drawn only once per process
+        caption = shade(caption_coverage(["t = ", *str(t), move], frame.shape[1]), colour)
+        frame[:CAPTION_HEIGHT] = np.maximum(frame[:CAPTION_HEIGHT], caption)
+        image = Image.fromarray(frame, "P")
+        image.putpalette(palette)
+        images.append(image)
     fd, path = tempfile.mkstemp(suffix=".gif", prefix="cartpole-", dir=_gif_dir())
     os.close(fd)
-    durations = [20 * RENDER_EVERY] * (len(frames_p) - 1) + [1000]  # hold the last frame a second
-    frames_p[0].save(path, save_all=True, append_images=frames_p[1:], duration=durations, loop=0)
+    durations = [20 * RENDER_EVERY] * (len(images) - 1) + [1000]  # hold the last frame a second
+    # optimize=False: Pillow's palette optimisation per frame cost 0.3 s an episode and saved 8% of the size
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=False)
     return path
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:
+    """Round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
+    raw = max(hi - lo, 1e-9) / count
+    power = 10 ** np.floor(np.log10(raw))
+    step = power * min((m for m in (1, 2, 5, 10) if m * power >= raw), default=10)
+    return np.arange(np.ceil(lo / step) * step, hi + step * 0.001, step)
+
+
+PLOT_SIZE, PLOT_SCALE = (640, 420), 2  # drawn at twice the size, then shrunk: smooth lines and text
+BLUE, ORANGE, RED_DOT, GRID, INK = (78, 121, 167), (242, 142, 43), (214, 39, 40), (225, 225, 225), (40, 40, 40)
 
 
 def q_value_plot(q: np.ndarray, actions: np.ndarray, explored: np.ndarray) -> np.ndarray:
     """Both actions' Q-values over the episode (top); below, their difference as bars coloured by the
-    action taken (blue left, orange right; red dots: random actions). An RGB image."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    action taken (blue left, orange right; red dots: random actions). An RGB image, drawn with Pillow
+    (matplotlib took 0.4-0.6 s of CPU per episode, more than the episode itself)."""
+    from PIL import Image, ImageDraw
 
-    fig = Figure(figsize=(6.4, 4.2), dpi=100)
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    t = np.arange(len(actions))
-    font = plot_font()
-    top.plot(t, q[:, 0], color="#4e79a7", lw=1.4, label=picture_text("Q(s, push left)", "向左推"))
-    top.plot(t, q[:, 1], color="#f28e2b", lw=1.4, label=picture_text("Q(s, push right)", "向右推"))
-    top.set_ylabel(picture_text("Q-value", "Q 值"), **font)
-    top.legend(loc="lower left", prop={**font, "size": 8}, frameon=False)
-    top.grid(alpha=0.3)
+    k = PLOT_SCALE
+    width, height = PLOT_SIZE[0] * k, PLOT_SIZE[1] * k
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font, small = text_font(11 * k), text_font(9 * k)
+    n = len(actions)
+    left, right, x_axis = 78 * k, width - 12 * k, height - 40 * k
+    panels = {"top": (8 * k, int(x_axis * 0.58)), "bottom": (int(x_axis * 0.58) + 8 * k, x_axis)}
     gap = q[:, 1] - q[:, 0]  # > 0: the network prefers pushing right
-    bottom.bar(t, gap, width=1.0, color=np.where(actions == 1, "#f28e2b", "#4e79a7"))
+    x_of = lambda step: left + (step + 0.5) / max(n, 1) * (right - left)  # noqa: E731
+
+    def panel(name, values, label_lines):
+        """Frame, grid and y ticks of a panel; returns its value -> row mapping."""
+        top, bottom = panels[name]
+        lo, hi = float(np.min(values)), float(np.max(values))
+        pad = 0.06 * (hi - lo or 1.0)
+        lo, hi = lo - pad, hi + pad
+        y_of = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
+        for tick in nice_ticks(lo, hi, 4):
+            y = y_of(tick)
+            draw.line([(left, y), (right, y)], fill=GRID, width=k)
+            draw.text((left - 6 * k, y), f"{tick:g}", fill=INK, font=small, anchor="rm")
+        draw.rectangle([left, top, right, bottom], outline=(150, 150, 150), width=k)
+        label = Image.new("RGB", (bottom - top, 30 * k), "white")  # the y label, written sideways
+        ImageDraw.Draw(label).multiline_text(((bottom - top) // 2, 15 * k), "\n".join(label_lines), fill=INK,
+                                             font=small, anchor="mm", align="center")
+        image.paste(label.rotate(90, expand=True), (4 * k, top))
+        return y_of
+
+    y_top = panel("top", q, [picture_text("Q-value", "Q 值")])
+    points = [x_of(i) for i in range(n)]
+    for column, colour in ((0, BLUE), (1, ORANGE)):
+        draw.line([(x, y_top(v)) for x, v in zip(points, q[:, column])], fill=colour, width=3 * k // 2 + 1,
+                  joint="curve")
+    legend_y = panels["top"][1] - 14 * k  # lower left, as before
+    for row, (colour, text) in enumerate(((BLUE, picture_text("Q(s, push left)", "向左推")),
+                                          (ORANGE, picture_text("Q(s, push right)", "向右推")))):
+        y = legend_y - (1 - row) * 14 * k
+        draw.line([(left + 8 * k, y), (left + 26 * k, y)], fill=colour, width=2 * k)
+        draw.text((left + 32 * k, y), text, fill=INK, font=small, anchor="lm")
+
+    y_bottom = panel("bottom", np.append(gap, 0.0), ["Q(right) - Q(left)",
+                                                     picture_text("bar = action", "柱色 = 动作", "\n")])
+    zero, bar = y_bottom(0.0), (right - left) / max(n, 1)
+    for i, value in enumerate(gap):  # one bar per step, coloured by the action taken
+        x0, x1, y = int(left + i * bar), int(left + (i + 1) * bar), y_bottom(value)  # touching, no gaps
+        draw.rectangle([x0, min(y, zero), max(x0, x1 - 1), max(y, zero)], fill=ORANGE if actions[i] == 1 else BLUE)
+    draw.line([(left, zero), (right, zero)], fill=(85, 85, 85), width=k)
+    for i in np.flatnonzero(explored):
+        x, y = points[i], y_bottom(gap[i])
+        draw.ellipse([x - 2 * k, y - 2 * k, x + 2 * k, y + 2 * k], fill=RED_DOT)
     if explored.any():
-        bottom.scatter(t[explored], gap[explored], s=6, color="#d62728", zorder=3,
-                       label=picture_text("random action", "随机动作"))
-        bottom.legend(loc="upper right", prop={**font, "size": 8}, frameon=False)
-    bottom.axhline(0, color="#555555", lw=0.6)
-    bottom.set_ylabel(picture_text("Q(right)−Q(left)\nbar = action", "柱色 = 动作", "\n"), fontsize=8, **font)
-    bottom.set_xlabel(picture_text("time step", "时间步"), **font)
-    fig.tight_layout()
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+        x, y = right - 120 * k, panels["bottom"][0] + 12 * k
+        draw.ellipse([x - 3 * k, y - 3 * k, x + 3 * k, y + 3 * k], fill=RED_DOT)
+        draw.text((x + 8 * k, y), picture_text("random action", "随机动作"), fill=INK, font=small, anchor="lm")
+
+    for tick in nice_ticks(0, max(n - 1, 1), 6):  # the shared time axis
+        if tick <= n - 1:
+            x = x_of(tick)
+            draw.line([(x, x_axis), (x, x_axis + 4 * k)], fill=INK, width=k)
+            draw.text((x, x_axis + 6 * k), f"{tick:g}", fill=INK, font=small, anchor="mt")
+    draw.text(((left + right) // 2, height - 4 * k), picture_text("time step", "时间步"), fill=INK, font=font,
+              anchor="mb")
+    return np.asarray(image.resize(PLOT_SIZE, Image.Resampling.BOX))
 
 
 def play_episode(seed=0, policy="trained", epsilon=0.1):

@@ -14,7 +14,6 @@ so the tab's live training never touches the global random state.
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
@@ -42,13 +41,10 @@ LIVE_CONFIG = {
 CHECK_EVERY = 5_000  # steps between checkpoint evaluations in `python -m models train dqn`
 
 
-def make_env(render: bool = False):
+def make_env():
     import gymnasium as gym
 
-    if render:
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame draws off-screen
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    return gym.make(ENV_ID, render_mode="rgb_array" if render else None)
+    return gym.make(ENV_ID)
 
 
 class QNetwork(nn.Module):
@@ -168,27 +164,82 @@ def dqn_training(config: dict, seed: int, max_seconds: float | None = None):
         env.close()
 
 
-def _half_size(frame: np.ndarray) -> np.ndarray:
-    """A rendered frame at half size (2x2 box average). Full frames are 720 KB each, 180 MB for an
-    episode; kept at half size from the start, concurrent episodes stay light."""
-    h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
-    small = frame[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3), dtype=np.float32)
-    return np.rint(small).astype(np.uint8)
+# --- the picture: gymnasium's CartPole drawing (pygame, 600x400), redrawn at half size with numpy ----------
+# Same geometry and colours as gymnasium's renderer, with antialiased edges; all frames of an episode at once,
+# as palette indices (a GIF's own format), ~20x cheaper than rendering each step with pygame and shrinking it.
+WIDTH, HEIGHT = 300, 200
+SCALE = WIDTH / 4.8                   # pixels per metre: the track is 2 x 2.4 m wide
+CART_HALF_W, CART_HALF_H = 12.5, 7.5
+CART_Y = HEIGHT - 50                  # the cart's centre row (gymnasium: 100 px above the bottom at full size)
+TRACK_ROW = int(CART_Y) - 1
+POLE_HALF_W, POLE_LEN = 2.5, 60.0     # from the pivot to the tip
+AXLE_Y = CART_Y - CART_HALF_H / 2     # the pivot, a quarter of the cart's height above its centre
+AXLE_R = 2.5
+LEVELS = 4                            # antialiasing: shades per colour, by how much of a pixel a shape covers
+WHITE, BLACK, POLE, AXLE, RED = (255, 255, 255), (0, 0, 0), (202, 152, 101), (129, 132, 203), (200, 0, 0)
+
+
+def _shades(colour) -> list[tuple[int, int, int]]:
+    return [tuple(round(255 + (c - 255) * k / LEVELS) for c in colour) for k in range(1, LEVELS + 1)]
+
+
+# palette index 0: white; then LEVELS shades (over white) of black, the pole's colour and red; then the axle
+PALETTE = [WHITE, *_shades(BLACK), *_shades(POLE), *_shades(RED), AXLE]
+SHADE_START = {"black": 1, "pole": 1 + LEVELS, "red": 1 + 2 * LEVELS}
+AXLE_INDEX = 1 + 3 * LEVELS
+
+
+def shade(coverage: np.ndarray, colour: str) -> np.ndarray:
+    """Coverage in [0, 1] -> palette indices of that colour's shades (0, white, where nothing is covered)."""
+    level = np.rint(np.clip(coverage, 0, 1) * LEVELS).astype(np.uint8)
+    return np.where(level > 0, SHADE_START[colour] - 1 + level, 0).astype(np.uint8)
+
+
+def cartpole_frames(states) -> np.ndarray:
+    """CartPole states [N, 4] (x, x', θ, θ') -> frames [N, HEIGHT, WIDTH] of PALETTE indices."""
+    states = np.asarray(states, np.float32).reshape(-1, 4)
+    n = len(states)
+    frames = np.zeros((n, HEIGHT, WIDTH), np.uint8)
+    frames[:, TRACK_ROW, :] = SHADE_START["black"] + LEVELS // 2 - 1  # the track: a thin grey line
+    cx = states[:, 0] * SCALE + WIDTH / 2  # the cart's centre column
+    # the cart: an axis-aligned box, so its coverage is exact (overlap of each pixel with the box, x times y)
+    cols = np.arange(WIDTH, dtype=np.float32)
+    cover_x = np.clip(np.minimum(cols + 1, cx[:, None] + CART_HALF_W) - np.maximum(cols, cx[:, None] - CART_HALF_W), 0, 1)
+    r0, r1 = int(CART_Y - CART_HALF_H), int(np.ceil(CART_Y + CART_HALF_H))
+    rows = np.arange(r0, r1, dtype=np.float32)
+    cover_y = np.clip(np.minimum(rows + 1, CART_Y + CART_HALF_H) - np.maximum(rows, CART_Y - CART_HALF_H), 0, 1)
+    frames[:, r0:r1] = np.maximum(frames[:, r0:r1], shade(cover_y[None, :, None] * cover_x[:, None, :], "black"))
+    # the pole, a rotated rectangle: coverage from each pixel centre's distance to its edges, in a window
+    # around the pivot (the pole reaches at most POLE_LEN from it)
+    reach = int(POLE_LEN) + 4
+    top, bottom = int(AXLE_Y) - reach, int(AXLE_Y) + 5
+    col_idx = np.clip(np.rint(cx).astype(int)[:, None] + np.arange(-reach, reach + 1), 0, WIDTH - 1)  # [n, w]
+    dx = (col_idx + 0.5 - cx[:, None]).astype(np.float32)[:, None, :]               # [n, 1, w]
+    dy = (np.arange(top, bottom) + 0.5 - AXLE_Y).astype(np.float32)[None, :, None]  # [1, h, 1]
+    sin, cos = np.sin(states[:, 2])[:, None, None], np.cos(states[:, 2])[:, None, None]
+    along, across = dx * sin - dy * cos, dx * cos + dy * sin  # θ > 0 leans right; rows grow downwards
+    cover = (np.clip(POLE_HALF_W + 0.5 - np.abs(across), 0, 1)
+             * np.clip(np.minimum(along + POLE_HALF_W, POLE_LEN - along) + 0.5, 0, 1))
+    pole = np.where(dx ** 2 + dy ** 2 <= AXLE_R ** 2, np.uint8(AXLE_INDEX), shade(cover, "pole"))
+    window = (np.arange(n)[:, None, None], np.arange(top, bottom)[None, :, None], col_idx[:, None, :])
+    frames[window] = np.where(pole > 0, pole, frames[window])
+    return frames
 
 
 def run_episode(model: nn.Module, seed: int, epsilon: float = 0.0, render_every: int = 0,
                 rng: np.random.Generator | None = None) -> dict:
     """One ε-greedy episode from env seed `seed` (ε = 1: a uniformly random policy; the model's
-    Q-values are still recorded). Returns the return, per-step Q-values/actions/random flags and
-    every render_every-th frame, at half size."""
-    env = make_env(render=render_every > 0)
+    Q-values are still recorded). Returns the return, per-step Q-values/actions/random flags and,
+    with render_every, the picture of every render_every-th step and of the last state
+    (frames [N, HEIGHT, WIDTH] of PALETTE indices)."""
+    env = make_env()
     rng = rng if rng is not None else np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
-    total, qs, actions, explored, frames = 0.0, [], [], [], []
+    total, qs, actions, explored, shown = 0.0, [], [], [], []
     try:
         for t in range(10_000):
             if render_every and t % render_every == 0:
-                frames.append(_half_size(env.render()))
+                shown.append(obs)
             action, q, random_action = act(model, obs, epsilon, rng)
             qs.append(q)
             actions.append(action)
@@ -197,10 +248,11 @@ def run_episode(model: nn.Module, seed: int, epsilon: float = 0.0, render_every:
             total += reward
             if terminated or truncated:
                 if render_every:
-                    frames.append(_half_size(env.render()))
+                    shown.append(obs)
                 break
     finally:
         env.close()
+    frames = cartpole_frames(shown) if render_every else np.zeros((0, HEIGHT, WIDTH), np.uint8)
     return {"return": total, "q": np.array(qs), "actions": np.array(actions), "random": np.array(explored),
             "frames": frames, "terminated": bool(terminated)}
 
