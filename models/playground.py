@@ -76,7 +76,8 @@ def train_live(model, x, y, x_test, y_test, lr: float, epochs: int, frames: int 
 
     history: dict of lists epoch/loss/train_acc/test_acc, one entry per frame.
     """
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    # foreach: one multi-tensor update instead of a Python loop over the parameters (a third of the CPU here)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     history = {"epoch": [], "loss": [], "train_acc": [], "test_acc": []}
     every = max(1, epochs // frames)
     for epoch in range(1, epochs + 1):

@@ -42,13 +42,11 @@ def test_same_seed_same_run():
     assert a[2] == b[2] and (a[0] == b[0]).all()
 
 
-def test_a_run_finishes_within_ten_seconds():
-    import time
-
-    # CPU seconds of this process, so that other work on the machine (CI beside a training run) does not count
-    start = time.process_time()
-    frames = run(dataset="spiral", layers=6, width=64, epochs=2000, points=1000, seed=2)
-    assert time.process_time() - start < 10 and 20 <= len(frames) <= 45
+def test_a_long_run_streams_a_bounded_number_of_frames():
+    """2,000 epochs still send ~40 frames (speed: python -m demos.bench, not a test)."""
+    frames = run(dataset="xor", layers=1, width=4, epochs=2000, points=40, seed=2)
+    epochs = [int(status.split("epoch ")[1].split("/")[0]) for _, _, status in frames]
+    assert 20 <= len(frames) <= 45 and epochs[0] == 1 and epochs[-1] == 2000 and epochs == sorted(epochs)
 
 
 @pytest.mark.parametrize("name", DATASETS)
