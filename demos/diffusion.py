@@ -11,6 +11,7 @@ from .common import (check_choice, check_number, error, load_from_hub, missing_w
                      seed_generator, tile, upscale)
 from .gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class
 from .i18n import t
+from .live import HEAVY
 
 # the optional online upgrade: an unconditional DDPM for 32x32 colour photos, loaded only when picked
 HUB_CHOICE = "CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)"
@@ -353,7 +354,7 @@ def build() -> None:
                 x0 = gr.Image(label=t("diffusion.x0"), interactive=False, format="png")
             status = gr.Markdown()
     sample_btn.click(sample_stream, [dataset, klass, scheduler, steps, count, seed, eta], [xt, x0, status],
-                     api_name="diffusion_sample", concurrency_limit=2)
+                     api_name="diffusion_sample", **HEAVY)
     dataset.change(_update_classes, dataset, klass, api_visibility="private")
 
     gr.Markdown(t("diffusion.forward_heading"))

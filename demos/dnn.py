@@ -9,6 +9,7 @@ import numpy as np
 from .common import both, check_choice, check_number, error, model_card, principle, seed_generator, tile, upscale
 from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
 from .i18n import t
+from .live import HEAVY
 
 DATASETS = ("moons", "circles", "xor", "spiral")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
@@ -294,7 +295,7 @@ def build() -> None:
                                      y_title="loss / accuracy · 损失 / 准确率", height=PLOT_SIZE, scale=1)
             status = gr.Markdown()
     train_btn.click(train_playground, [dataset, layers, width, activation, learning_rate, epochs, points, noise, seed],
-                    [boundary, curves, status], api_name="dnn_train", concurrency_limit=2)
+                    [boundary, curves, status], api_name="dnn_train", **HEAVY)
 
     gr.Markdown(t("dnn.digits"))
     with gr.Row():

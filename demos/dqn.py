@@ -14,6 +14,7 @@ import numpy as np
 from .common import (check_choice, check_number, error, fill, missing_weights, model_card, picture_text,
                      principle, text_font)
 from .i18n import t
+from .live import HEAVY
 
 POLICIES = ("trained", "epsilon-greedy", "random")  # shown as dqn.trained, dqn.epsilon-greedy, dqn.random
 LIMITS = {"seed": (0, 2**31 - 1), "epsilon": (0.0, 1.0), "steps": (1_000, 20_000), "lr": (1e-5, 0.05)}
@@ -416,7 +417,7 @@ def build() -> None:
             with gr.Row():
                 video = gr.Image(label=t("dqn.video"), type="filepath", interactive=False)
                 q_plot = gr.Image(label=t("dqn.q_plot"), interactive=False)
-    play_btn.click(play_episode, [seed, policy, epsilon], [video, q_plot, summary], api_name="dqn_episode")
+    play_btn.click(play_episode, [seed, policy, epsilon], [video, q_plot, summary], api_name="dqn_episode", **HEAVY)
 
     gr.Markdown(t("dqn.train_intro"))
     with gr.Row():
@@ -431,5 +432,5 @@ def build() -> None:
             train_status = gr.Markdown()
             trained_video = gr.Image(label=t("dqn.trained_video"), type="filepath", interactive=False)
     train_btn.click(train_from_scratch, [steps, learning_rate, train_seed], [curve, train_status, trained_video],
-                    api_name="dqn_train", concurrency_limit=2)
+                    api_name="dqn_train", **HEAVY)
     model_card("dqn")

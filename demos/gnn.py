@@ -12,6 +12,7 @@ import numpy as np
 from .common import (both, check_choice, check_number, error, fill, model_card, picture_text, principle,
                      seed_generator, text_font)
 from .i18n import t
+from .live import HEAVY
 
 DATASETS = ("Cora", "CiteSeer")
 MAX_HOPS = 3
@@ -543,4 +544,4 @@ def build() -> None:
                 karate_emb = gr.Image(label=t("gnn.karate_emb"), show_label=False, interactive=False)
                 karate_graph = gr.Image(label=t("gnn.karate_graph"), show_label=False, interactive=False)
     karate_btn.click(train_karate, [epochs, learning_rate, seed], [karate_emb, karate_graph, karate_status],
-                     api_name="gnn_karate_train", concurrency_limit=2)
+                     api_name="gnn_karate_train", **HEAVY)

@@ -16,6 +16,7 @@ import numpy as np
 from .common import (check_choice, check_number, colorize, error, fill, load_from_hub, missing_weights, model_card,
                      principle, seed_generator, text_font, upscale)
 from .i18n import t
+from .live import HEAVY
 
 OURS = "Tiny Shakespeare GPT (this hub, characters)"
 # choice -> hub id; the allow-list of online checkpoints (loaded only when picked)
@@ -525,7 +526,7 @@ def build() -> None:
             output = gr.Textbox(label=t("transformer.output"), lines=18, max_lines=30, interactive=False)
             status = gr.Markdown()
     generate_btn.click(generate_text, [prompt, max_new, temperature, top_k, top_p, seed, model], [output, status],
-                       api_name="gpt_generate", concurrency_limit=4)
+                       api_name="gpt_generate", **HEAVY)
 
     gr.Markdown(t("transformer.inside"))
     with gr.Row():

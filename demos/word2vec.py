@@ -14,6 +14,7 @@ import numpy as np
 from .common import (both, check_choice, check_number, error, field_names, fill, missing_weights, model_card,
                      principle)
 from .i18n import t
+from .live import HEAVY
 
 SOURCES = ("hub vectors", "your text")
 MAX_TRAIN_CHARS = 1_000_000          # pasted or uploaded text beyond this is cut (and the user is told)
@@ -448,5 +449,5 @@ def build() -> None:
     analogy_btn.click(word_analogy, [analogy_a, analogy_b, analogy_c, analogy_k, source, user_vectors],
                       [analogy_table, analogy_out], api_name="word2vec_analogy")
     train_btn.click(train_on_text, [train_text, train_file, epochs, window, min_count],
-                    [train_status, user_vectors, source], api_name="word2vec_train", concurrency_limit=2)
+                    [train_status, user_vectors, source], api_name="word2vec_train", **HEAVY)
     model_card("word2vec")

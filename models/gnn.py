@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import DataMissingError, data_dir
+from .data import BUNDLED_DIR, DataMissingError, data_dir
 
 # display name -> file prefix of the Planetoid raw files
 DATASETS = {"Cora": "cora", "CiteSeer": "citeseer"}
@@ -57,15 +57,25 @@ class PlanetoidMissingError(DataMissingError):
 
 
 # --- data -------------------------------------------------------------------
+def _missing_in(raw: Path, name: str) -> list[str]:
+    if name not in DATASETS:
+        raise ValueError(f"unknown Planetoid dataset {name!r}; choose from {', '.join(DATASETS)}")
+    return [f"ind.{DATASETS[name]}.{s}" for s in RAW_SUFFIXES if not (raw / f"ind.{DATASETS[name]}.{s}").is_file()]
+
+
 def planetoid_raw_dir(name: str, root=None) -> Path:
-    return data_dir(root) / "planetoid" / name / "raw"
+    """The data dir's raw files when they are all there, else the copy shipped in models/bundled (the same
+    public files, 1.6 MB for both graphs), so that the tab works on a fresh clone; the data dir's path when
+    neither is complete (error messages name it)."""
+    own = data_dir(root) / "planetoid" / name / "raw"
+    if not _missing_in(own, name):
+        return own
+    bundled = BUNDLED_DIR / "planetoid" / name / "raw"
+    return bundled if not _missing_in(bundled, name) else own
 
 
 def missing_planetoid_files(name: str, root=None) -> list[str]:
-    if name not in DATASETS:
-        raise ValueError(f"unknown Planetoid dataset {name!r}; choose from {', '.join(DATASETS)}")
-    raw = planetoid_raw_dir(name, root)
-    return [f"ind.{DATASETS[name]}.{s}" for s in RAW_SUFFIXES if not (raw / f"ind.{DATASETS[name]}.{s}").is_file()]
+    return _missing_in(planetoid_raw_dir(name, root), name)
 
 
 _planetoid_lock = threading.Lock()

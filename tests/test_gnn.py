@@ -1,5 +1,5 @@
-"""GNN tab: GCN vs MLP on Cora/CiteSeer (skipped without the Planetoid files), Karate Club live training,
-bad input, missing data, and the models' contract."""
+"""GNN tab: GCN vs MLP on Cora/CiteSeer (the data dir's Planetoid files, else the copy in models/bundled),
+Karate Club live training, bad input, missing data, and the models' contract."""
 import json
 import math
 
@@ -11,13 +11,10 @@ import torch
 import demos.gnn as gnn
 from conftest import ROOT
 from demos.gnn import classify_graph, inspect_node, train_karate
-from models.data import data_dir
+from models.data import BUNDLED_DIR
 from models.gnn import (GCN, RAW_SUFFIXES, NodeMLP, PlanetoidMissingError, evaluate_one, load_planetoid,
-                        missing_planetoid_files, train_node_classifier)
+                        missing_planetoid_files, planetoid_raw_dir, train_node_classifier)
 
-HAS_PLANETOID = not missing_planetoid_files("Cora") and not missing_planetoid_files("CiteSeer")
-needs_planetoid = pytest.mark.skipif(not HAS_PLANETOID,
-                                     reason="Planetoid Cora/CiteSeer not in the data dir (../shared/data or $DLHUB_DATA_DIR)")
 WEIGHTS = ROOT / "weights"
 
 
@@ -31,7 +28,6 @@ def fast_frames(monkeypatch):
 
 
 # --- Cora / CiteSeer -------------------------------------------------------------------
-@needs_planetoid
 @pytest.mark.parametrize("dataset, classes", [("Cora", 7), ("CiteSeer", 6)])
 def test_classify_graph_shows_both_models(dataset, classes):
     gcn_graph, mlp_graph, gcn_emb, mlp_emb, summary = classify_graph(dataset)
@@ -49,7 +45,6 @@ def test_classify_graph_shows_both_models(dataset, classes):
     assert view.accuracy["gcn"] > view.accuracy["mlp"] + 0.1
 
 
-@needs_planetoid
 @pytest.mark.parametrize("hops", [1, 2, 3])
 def test_inspect_node(hops):
     image, gcn_probs, mlp_probs, facts = inspect_node("Cora", 1701, hops)
@@ -62,19 +57,16 @@ def test_inspect_node(hops):
     assert "**节点 1701** · 真实主题 **Neural networks（神经网络）**" in facts  # and in Chinese, after the English
 
 
-@needs_planetoid
 def test_inspect_last_node_and_string_numbers():
     assert inspect_node("CiteSeer", 3326, 1)[3].startswith("**Node 3326**")
     assert inspect_node("Cora", "12", "2")[3].startswith("**Node 12**")  # API values may come as strings
 
 
-@needs_planetoid
 def test_node_out_of_range_says_how_many_nodes():
     with pytest.raises(gr.Error, match="2,708 nodes.*between 0 and 2707"):
         inspect_node("Cora", 2708, 2)
 
 
-@needs_planetoid
 def test_concurrent_requests_agree():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -106,8 +98,30 @@ def test_bad_dataset_for_classify(dataset):
         classify_graph(dataset)
 
 
-def test_missing_planetoid_data_says_what_is_missing(tmp_path, monkeypatch):
+def test_without_a_data_dir_the_bundled_graphs_are_used(tmp_path, monkeypatch):
+    """An empty data dir, or one with an incomplete copy: the raw files shipped in models/bundled are read."""
     monkeypatch.setenv("DLHUB_DATA_DIR", str(tmp_path))
+    assert planetoid_raw_dir("Cora") == BUNDLED_DIR / "planetoid" / "Cora" / "raw"
+    raw = tmp_path / "planetoid" / "Cora" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "ind.cora.x").write_bytes(b"")
+    assert planetoid_raw_dir("Cora") == BUNDLED_DIR / "planetoid" / "Cora" / "raw"
+    assert missing_planetoid_files("Cora") == [] and load_planetoid("Cora").num_nodes == 2708
+    assert "GCN" in classify_graph("CiteSeer")[-1]
+    for name in ("Cora", "CiteSeer"):  # a complete copy in the data dir is preferred
+        copy = tmp_path / "planetoid" / name / "raw"
+        copy.mkdir(parents=True, exist_ok=True)
+        for file in (BUNDLED_DIR / "planetoid" / name / "raw").iterdir():
+            (copy / file.name).write_bytes(file.read_bytes())
+        assert planetoid_raw_dir(name) == copy
+
+
+def test_missing_planetoid_data_says_what_is_missing(tmp_path, monkeypatch):
+    """Neither the data dir nor models/bundled has the files (a trimmed deployment): the error names them."""
+    import models.gnn
+
+    monkeypatch.setenv("DLHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(models.gnn, "BUNDLED_DIR", tmp_path / "no-bundle")
     for call in (lambda: classify_graph("Cora"), lambda: inspect_node("CiteSeer", 0, 1)):
         with pytest.raises(gr.Error, match=r"not available.*ind\.(cora|citeseer)\.x.*Karate"):
             call()
@@ -119,12 +133,12 @@ def test_missing_planetoid_data_says_what_is_missing(tmp_path, monkeypatch):
         load_planetoid("Cora")
 
 
-@needs_planetoid
-def test_loading_leaves_the_shared_data_read_only():
-    before = sorted(p.name for p in (data_dir() / "planetoid" / "Cora").iterdir())
+def test_loading_leaves_the_data_read_only():
+    folder = planetoid_raw_dir("Cora").parent
+    before = sorted(p.name for p in folder.iterdir())
     data = load_planetoid("Cora")
     assert data.num_nodes == 2708 and int(data.train_mask.sum()) == 140 and int(data.test_mask.sum()) == 1000
-    assert sorted(p.name for p in (data_dir() / "planetoid" / "Cora").iterdir()) == before == ["raw"]
+    assert sorted(p.name for p in folder.iterdir()) == before == ["raw"]
 
 
 # --- models and training -----------------------------------------------------------------
@@ -180,7 +194,6 @@ def test_shipped_gnn_weights_meet_the_targets():
         assert all(f.endswith((".json", ".safetensors", ".md")) and size < 10 * 1024 * 1024 for f, size in files.items())
 
 
-@needs_planetoid
 def test_evaluation_reproduces_the_card():
     """The shipped weights' accuracy, and one retraining (seed 0) reproduces the card's first seed exactly."""
     metrics = evaluate_one("gcn", "Cora", seeds=1)
