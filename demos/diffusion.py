@@ -115,18 +115,19 @@ def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM",
         yield _grid(x, columns, padded), _grid(x0.clamp(-1, 1), columns, padded), status
 
 
-def real_test_image(dataset: str, index: int) -> np.ndarray:
-    """A real test image [28,28] in [0,1] (the test split read once into the cache)."""
+def load_test_images(folder: str):
+    """(images uint8 [N, 28, 28], full): the whole test split from the data dir (read once into the cache), else
+    the first 100 test images shipped in models/bundled (full = False)."""
     from models.cache import load_model
-    from models.data import DataMissingError, load_images
+    from models.data import data_dir, load_images_or_sample
 
-    folder = "mnist" if dataset == "mnist" else "fashion-mnist"
-    try:
-        images = load_model(f"data:{folder}-test", lambda: load_images(folder, "test")[0])
-    except DataMissingError:
-        raise error(f"The {folder} test images are not in the data directory (set DLHUB_DATA_DIR).",
-                    f"数据目录中没有 {folder} 测试图像（请设置 DLHUB_DATA_DIR）。") from None
-    return images[index].astype(np.float32) / 255
+    images, _, full = load_model(f"data:{folder}-test:{data_dir()}", lambda: load_images_or_sample(folder, "test"))
+    return images, full
+
+
+def real_test_image(dataset: str, index: int) -> np.ndarray:
+    """A real test image [28,28] in [0,1]."""
+    return load_test_images("mnist" if dataset == "mnist" else "fashion-mnist")[0][index].astype(np.float32) / 255
 
 
 def forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
@@ -140,7 +141,8 @@ def forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
         raise error("This server has no CIFAR-10 images to add noise to: choose Digits (MNIST) or Clothes "
                     "(Fashion-MNIST) for the forward process.",
                     "本服务器上没有可加噪的 CIFAR-10 图像：前向过程请选择“手写数字（MNIST）”或“衣物（Fashion-MNIST）”。")
-    index = check_number(index, "Test image index", 0, 9999, integer=True)
+    images, full = load_test_images("mnist" if dataset == "mnist" else "fashion-mnist")
+    index = check_number(index, "Test image index", 0, len(images) - 1, integer=True)
     t = check_number(t, "Timestep t", 0, MAX_T, integer=True)
     generator = seed_generator(seed)
     x0 = torch.from_numpy(real_test_image(dataset, index))[None]
@@ -154,8 +156,12 @@ def forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
     strip_img = tile([np.repeat(upscale((s * 255).astype(np.uint8), ZOOM)[..., None], 3, axis=2) for s in strip],
                      columns=len(strip))
     a, b, ts = np.sqrt(abar), np.sqrt(1 - abar), ", ".join(map(str, FORWARD_TS))
-    status = (f"t = {t}: x_t = {a:.3f}·x₀ + {b:.3f}·noise (signal share ᾱ_t = {abar:.3f}). Strip: t = {ts}.\n\n"
-              f"t = {t}：x_t = {a:.3f}·x₀ + {b:.3f}·噪声（信号占比 ᾱ_t = {abar:.3f}）。图像条：t = {ts}。")
+    which = ((f"test image {index} of {len(images):,}", f"第 {index} 张测试图像（共 {len(images):,} 张）") if full else
+             (f"test image {index} of the {len(images)}-image sample shipped with the app (no test set in the data "
+              "dir)", f"第 {index} 张测试图像，取自应用自带的 {len(images)} 张样本（数据目录中没有测试集）"))
+    status = (f"t = {t}: x_t = {a:.3f}·x₀ + {b:.3f}·noise (signal share ᾱ_t = {abar:.3f}). Strip: t = {ts}. "
+              f"x₀: {which[0]}.\n\n"
+              f"t = {t}：x_t = {a:.3f}·x₀ + {b:.3f}·噪声（信号占比 ᾱ_t = {abar:.3f}）。图像条：t = {ts}。x₀：{which[1]}。")
     return big, strip_img, status
 
 
@@ -254,7 +260,7 @@ network calls. **Where it is used:** Stable Diffusion, DALL·E, Imagen, video, a
         "diffusion.xt": "x_t (the sampler's current image)",
         "diffusion.x0": "Predicted x₀ (the network's guess)",
         "diffusion.forward_heading": "### The forward process: adding noise",
-        "diffusion.index": "Test image index (0-9999)",
+        "diffusion.index": "Test image index (0-9,999; 0-99 without the test set)",
         "diffusion.timestep": "Timestep t",
         "diffusion.noise_seed": "Noise seed",
         "diffusion.noise_button": "Add noise",
@@ -319,7 +325,7 @@ Stable Diffusion、DALL·E、Imagen，以及视频和音频生成。
         "diffusion.xt": "x_t（采样器当前的图像）",
         "diffusion.x0": "预测的 x₀（网络的猜测）",
         "diffusion.forward_heading": "### 前向过程：逐步加噪",
-        "diffusion.index": "测试图像编号（0-9999）",
+        "diffusion.index": "测试图像编号（0-9,999；没有测试集时为 0-99）",
         "diffusion.timestep": "时间步 t",
         "diffusion.noise_seed": "噪声随机种子",
         "diffusion.noise_button": "加噪",
@@ -360,7 +366,8 @@ def build() -> None:
     gr.Markdown(t("diffusion.forward_heading"))
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            index = gr.Number(value=0, precision=0, minimum=0, maximum=9999, label=t("diffusion.index"))
+            index = gr.Number(value=0, precision=0, minimum=0, maximum=len(load_test_images("mnist")[0]) - 1,
+                              label=t("diffusion.index"))
             t_slider = gr.Slider(0, MAX_T, value=250, step=1, label=t("diffusion.timestep"))
             noise_seed = gr.Number(value=0, precision=0, minimum=0, maximum=2**31 - 1, label=t("diffusion.noise_seed"))
             noise_btn = gr.Button(t("diffusion.noise_button"), variant="primary")

@@ -10,7 +10,7 @@ import pytest
 import re
 import torch
 
-from conftest import ROOT, needs_mnist
+from conftest import ROOT
 from demos.diffusion import (HUB_CHOICE, HUB_DATASETS, MAX_COUNT, MAX_FRAMES, MAX_STEPS, available_datasets,
                              forward_process, sample_stream)
 
@@ -62,12 +62,9 @@ def test_ddpm_scheduler_and_frame_cap():
 
 
 @needs_ddpm
-def test_first_frame_streams_quickly():
-    list(sample_stream(MNIST, "all", "DDIM", 2, 16, 0))  # warm
+def test_first_frame_comes_before_the_last_step():  # its time: python -m demos.bench, not a test
     stream = sample_stream(MNIST, "all", "DDIM", 50, 16, 0)
-    t0 = time.perf_counter()
-    next(stream)
-    assert time.perf_counter() - t0 < 3.0  # target 1 s on an idle CPU; generous for a busy CI machine
+    assert "step 1/50" in next(stream)[2]
     stream.close()
 
 
@@ -89,8 +86,7 @@ def test_sample_rejects_bad_input(args, match):
         next(sample_stream(*args))
 
 
-@needs_mnist
-def test_forward_process_noises_more_as_t_grows():
+def test_forward_process_noises_more_as_t_grows():  # the data dir's test set, else the bundled 100 images
     clean, strip, status = forward_process(MNIST, 0, 0, 0)
     noisy, _, status_late = forward_process(MNIST, 0, 999, 0)
     assert clean.shape == (280, 280) and strip.ndim == 3
@@ -101,6 +97,14 @@ def test_forward_process_noises_more_as_t_grows():
     assert np.abs(clean / 255 - original).mean() < 0.02
     assert np.corrcoef(noisy.ravel(), original.ravel())[0, 1] < 0.3
     assert np.array_equal(noisy, forward_process(MNIST, 0, 999, 0)[0])
+
+
+def test_forward_process_without_a_data_dir_uses_the_bundled_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLHUB_DATA_DIR", str(tmp_path))
+    status = forward_process(MNIST, 99, 100, 0)[2]
+    assert "test image 99 of the 100-image sample shipped with the app" in status and "应用自带的 100 张样本" in status
+    with pytest.raises(gr.Error, match="Test image index must be between 0 and 99"):
+        forward_process(MNIST, 100, 100, 0)
 
 
 @pytest.mark.parametrize("args, match", [
