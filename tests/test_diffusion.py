@@ -264,7 +264,7 @@ def test_hub_ddpm_offline_says_it_needs_the_internet(tmp_path, monkeypatch):
     with pytest.raises(gr.Error, match="needs the internet"):
         asyncio.run(demo.process_api(block_fn=fn, inputs=[HUB_CHOICE, "all", "DDIM", 10, 4, 0, 1.0],
                                      state=SessionState(demo)))
-    assert time.monotonic() - t0 < 30
+    assert time.monotonic() - t0 < 120  # offline answers at once; only a safety net against waiting on a network
 
 
 @pytest.mark.parametrize("call, english", [

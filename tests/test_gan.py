@@ -1,5 +1,4 @@
 """GAN tab handlers: samples, discriminator scores, latent walk, input validation, and the model itself."""
-import time
 
 import gradio as gr
 import numpy as np
@@ -54,15 +53,12 @@ def test_requested_digits_are_recognised_by_the_cnn():
 
 
 @needs_gan
-def test_one_class_and_the_largest_grid_fast():
+def test_one_class_and_the_largest_grid():
     grid, rows, _ = sample_grid(MNIST, "3", MAX_COUNT, 1)
     assert len(rows) == MAX_COUNT and {r["class"] for r in rows} == {"3"}
-    times = []
-    for seed in range(5):
-        t0 = time.perf_counter()
-        sample_grid(MNIST, "all", MAX_COUNT, seed)
-        times.append(time.perf_counter() - t0)
-    assert min(times) < 0.5, times  # target 0.15 s warm on an idle CPU; generous for a busy CI machine
+    # its speed: python -m demos.bench (tests check behaviour only)
+    grids = [sample_grid(MNIST, "all", MAX_COUNT, seed)[0] for seed in range(2)]
+    assert grids[0].shape == grids[1].shape and not np.array_equal(grids[0], grids[1])
 
 
 @needs_fashion_gan

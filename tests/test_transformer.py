@@ -219,7 +219,7 @@ def test_hub_choice_offline_says_it_needs_the_internet(tmp_path, monkeypatch):
         load_language_model(list(HUB_MODELS)[0])
     with pytest.raises(gr.Error, match="needs the internet"):
         next(generate_text("Hello", 5, 1.0, 0, 1.0, 0, list(HUB_MODELS)[1]))
-    assert time.monotonic() - t0 < 20
+    assert time.monotonic() - t0 < 120  # offline answers at once; only a safety net against waiting on a network
     assert set(CHOICES) == {OURS, *HUB_MODELS}
 
 
