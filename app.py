@@ -25,7 +25,11 @@ TABS = [
     ("GNN", "demos.gnn"),
     ("DQN", "demos.dqn"),
 ]
-QUEUE_MAX_SIZE = 64
+# A class of 30-60 learners, some with two tabs open: every request waits in the queue (its position shown) rather
+# than being refused. Heavy events share demos.live.HEAVY (half the cores); light events keep LIGHT_CONCURRENCY
+# each. Both run on Gradio's worker threads (launch's max_threads, 40), which covers them.
+QUEUE_MAX_SIZE = 128
+LIGHT_CONCURRENCY = 4
 MAX_FILE_SIZE = "10mb"
 
 CSS = """
@@ -48,7 +52,7 @@ def build_app() -> gr.Blocks:
     demo.dlhub_i18n = build_i18n([module for _, module in TABS], demo)
     english_api_info(demo)
     # api_open=False: API calls go through the queue and its limits like the page does
-    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=4, api_open=False)
+    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     return demo
 
 

@@ -146,3 +146,27 @@ def test_readme_snippets_run_as_written(app_url, seven_png, tmp_path, monkeypatc
     for code in blocks:
         exec(compile(code.replace("http://127.0.0.1:7860/", app_url), "README.md", "exec"), namespace)
     assert namespace["label"]["label"] == "7"
+
+
+HEAVY_EVENTS = {"dqn_episode", "dqn_train", "dnn_train", "diffusion_sample", "gpt_generate", "gnn_karate_train",
+                "word2vec_train"}
+LIGHT_EVENTS = {"cnn_predict", "cnn_predict_image", "dnn_predict", "resnet_predict", "lstm_predict",
+                "word2vec_neighbors", "word2vec_similarity", "word2vec_analogy", "gan_sample", "gan_walk_point",
+                "gnn_node", "gpt_inspect", "diffusion_forward"}
+
+
+def test_heavy_events_share_one_pool_and_light_events_stay_out_of_it():
+    """A class at once: episodes, training streams, sampling and generation queue for the shared heavy pool (sized
+    to the cores); classifiers and lookups keep their own limits, so they never wait behind a training run."""
+    import app
+    from demos.live import HEAVY
+
+    fns = {fn.api_name: fn for fn in app.build_app().fns.values() if fn.api_name}
+    assert HEAVY_EVENTS | LIGHT_EVENTS <= set(fns)
+    for name in HEAVY_EVENTS:
+        assert (fns[name].concurrency_id, fns[name].concurrency_limit) == (HEAVY["concurrency_id"],
+                                                                           HEAVY["concurrency_limit"]), name
+    for name in LIGHT_EVENTS:
+        limit = fns[name].concurrency_limit  # "default": the queue's default_concurrency_limit (app.LIGHT_CONCURRENCY)
+        assert fns[name].concurrency_id != HEAVY["concurrency_id"] and (limit == "default" or limit >= 2), name
+    assert app.LIGHT_CONCURRENCY >= 2
