@@ -92,3 +92,17 @@ def test_bad_tool_input_is_an_error_result_not_a_crash(app_url):
     bad, good = mcp_session(app_url, work)
     assert bad.isError
     assert outputs(good)[0]["label"] == "negative"  # the server still answers
+
+
+def test_readme_mcp_snippet_runs(app_url, capsys):
+    """The README's MCP client snippet, against the live app."""
+    import re
+
+    from conftest import ROOT
+
+    section = (ROOT / "README.md").read_text().split("## Use it from an agent (MCP)", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    exec(compile(code.replace("http://127.0.0.1:7860/", app_url), "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert " tools: " in printed
+    assert "'label': 'positive'" in printed
