@@ -189,15 +189,8 @@ def gan_latent_walk(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all",
 
 
 def gan_walk_frame(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", class_b="all", t=0.5):
-    """One image at position t of the latent walk from A to B (what the walk's slider shows).
-
-    Args:
-        dataset: "Digits (MNIST)" or "Clothes (Fashion-MNIST)".
-        seed_a: Random seed of the start image A.
-        seed_b: Random seed of the end image B.
-        class_a: Class of A: "all" or "0"-"9".
-        class_b: Class of B: "all" or "0"-"9".
-        t: Position along the walk, from 0 (A) to 1 (B).
+    """One image at position t (0 = A ... 1 = B) of the latent walk: what the walk's slider shows. The same
+    arguments as gan_latent_walk, with t instead of frames (undocumented endpoint: gan_latent_walk is the tool).
 
     Returns:
         The image at t (enlarged) and its discriminator score as text.
