@@ -58,7 +58,6 @@ def predict_digit_cnn(image):
     return label_dict(probs), model_view(digit), first_layer_maps(model, digit), heat_overlay(digit, heat)
 
 
-
 def predict_uploaded_digit_cnn(image):
     """Recognise a handwritten digit (0-9) in an uploaded picture with a convolutional network (CNN).
 
@@ -70,6 +69,7 @@ def predict_uploaded_digit_cnn(image):
         and an occlusion heatmap (where covering the image lowers the predicted digit's probability most).
     """
     return predict_digit_cnn(image)
+
 
 TEXT = {
     "en": {
