@@ -78,13 +78,33 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
+def env_flag(name: str, default: bool) -> bool:
+    """An on/off environment switch: 0/false/no/off turn it off, 1/true/yes/on turn it on, unset keeps the default."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    return default
+
+
+def root_path() -> str:
+    """The sub-path the app is served under behind a reverse proxy (e.g. "/dlhub" for
+    https://example.org/dlhub/, see deploy/nginx.conf): DLHUB_ROOT_PATH, else Gradio's own
+    GRADIO_ROOT_PATH, else "" (served at the root, as on one machine)."""
+    path = (os.environ.get("DLHUB_ROOT_PATH") or os.environ.get("GRADIO_ROOT_PATH") or "").strip()
+    return path.rstrip("/") if path.startswith(("http://", "https://")) else ("/" + path.strip("/")).rstrip("/")
+
+
 def main() -> None:
     port = int(os.environ.get("GRADIO_SERVER_PORT") or os.environ.get("PORT") or 7860)
     configure_threads()
     demo = build_app()
     demo.launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), server_port=port,
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), server_port=port, root_path=root_path(),
         max_file_size=MAX_FILE_SIZE, enable_monitoring=False, show_error=False,
+        # every public endpoint is also an MCP tool at <url>/gradio_api/mcp/ (README "Use it from an agent")
+        mcp_server=env_flag("DLHUB_MCP", True),
         css=CSS, head=SELECT_BRUSH_JS, theme=gr.themes.Soft(), i18n=demo.dlhub_i18n,
     )
 

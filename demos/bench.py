@@ -95,14 +95,14 @@ def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
     from .cnn import predict_digit_cnn
     from .dnn import predict_digit_mlp, train_playground
-    from .diffusion import sample_stream
-    from .dqn import play_episode
-    from .gan import sample_grid
-    from .gnn import classify_graph, inspect_node
+    from .diffusion import sample_diffusion
+    from .dqn import play_cartpole_episode
+    from .gan import sample_gan_grid
+    from .gnn import classify_citation_graph, inspect_graph_node
     from .lstm import predict_sentiment
     from .resnet import resnet_predict
-    from .transformer import generate_text, inspect_model
-    from .word2vec import nearest_neighbors, word_analogy
+    from .transformer import generate_text, inspect_gpt_attention
+    from .word2vec import nearest_words, word_analogy
 
     digit = _digit_input()
     return {
@@ -112,20 +112,20 @@ def handler_cases() -> dict:
         "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
-        "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
+        "word2vec_neighbors": (lambda: nearest_words("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),
         "gpt_generate first token (time to first streamed chunk)": (
             lambda: next(iter(generate_text("ROMEO:\n", 200))), 300),
         "gpt_generate (200 characters, streamed)": (lambda: list(generate_text("ROMEO:\n", 200)), 2_000),
-        "gpt_inspect": (lambda: inspect_model("To be, or not to be", 2, 1), 300),
-        "gnn_predict (Cora)": (lambda: classify_graph("Cora"), 1_000),
-        "gnn_node": (lambda: inspect_node("Cora", 2155, 2), 300),
-        "dqn_episode (trained, 500 steps, GIF + Q-value plot)": (lambda: play_episode(0, "trained", 0.1), 700),
-        "gan_sample (64 digits + discriminator scores)": (lambda: sample_grid("Digits (MNIST)", "all", 64, 0), 150),
+        "gpt_inspect": (lambda: inspect_gpt_attention("To be, or not to be", 2, 1), 300),
+        "gnn_predict (Cora)": (lambda: classify_citation_graph("Cora"), 1_000),
+        "gnn_node": (lambda: inspect_graph_node("Cora", 2155, 2), 300),
+        "dqn_episode (trained, 500 steps, GIF + Q-value plot)": (lambda: play_cartpole_episode(0, "trained", 0.1), 700),
+        "gan_sample (64 digits + discriminator scores)": (lambda: sample_gan_grid("Digits (MNIST)", "all", 64, 0), 150),
         "diffusion_sample first frame (DDIM 50 x 16)": (
-            lambda: next(iter(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0))), 1_000),
+            lambda: next(iter(sample_diffusion("Digits (MNIST)", "all", "DDIM", 50, 16, 0))), 1_000),
         "diffusion_sample (DDIM 50 steps x 16 images, streamed)": (
-            lambda: list(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
+            lambda: list(sample_diffusion("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
     }
 
 

@@ -41,12 +41,34 @@ def first_layer_maps(model, digit: np.ndarray) -> np.ndarray:
 
 
 def predict_digit_cnn(image):
-    """Image or Sketchpad value -> (top-3 label, the 28x28 the model saw, feature maps, occlusion heatmap)."""
+    """Recognise a handwritten digit (0-9) drawn on the sketchpad with a convolutional network (CNN).
+
+    Args:
+        image: The drawing: a Sketchpad value whose "composite" is the picture (dark strokes on a light or
+            transparent background, or light on dark; it is centred and scaled like MNIST).
+
+    Returns:
+        The top-3 digits with probabilities, the 28x28 image the model saw, the 32 first-layer feature maps,
+        and an occlusion heatmap (where covering the image lowers the predicted digit's probability most).
+    """
     digit = read_digit(image)
     model = load_digit_model("cnn")
     probs = digit_probabilities(model, digit[None])[0]
     heat = occlusion_map(model, digit, int(probs.argmax()))
     return label_dict(probs), model_view(digit), first_layer_maps(model, digit), heat_overlay(digit, heat)
+
+
+def predict_uploaded_digit_cnn(image):
+    """Recognise a handwritten digit (0-9) in an uploaded picture with a convolutional network (CNN).
+
+    Args:
+        image: A picture of one digit, any size: dark on light, light on dark or on a transparent background.
+
+    Returns:
+        The top-3 digits with probabilities, the 28x28 image the model saw, the 32 first-layer feature maps,
+        and an occlusion heatmap (where covering the image lowers the predicted digit's probability most).
+    """
+    return predict_digit_cnn(image)
 
 
 TEXT = {
@@ -172,5 +194,5 @@ def build() -> None:
     model_card("cnn")
     outputs = [label, seen, maps, heat]
     draw_btn.click(predict_digit_cnn, canvas, outputs, api_name="cnn_predict")
-    upload_btn.click(predict_digit_cnn, upload, outputs, api_name="cnn_predict_image")
+    upload_btn.click(predict_uploaded_digit_cnn, upload, outputs, api_name="cnn_predict_image")
     upload.upload(predict_digit_cnn, upload, outputs, api_visibility="private")

@@ -62,9 +62,23 @@ def _grid(x, columns: int, padded: bool) -> np.ndarray:
     return tile([upscale(img, ZOOM) for img in (images.numpy() * 255).astype(np.uint8)], columns=columns)
 
 
-def sample_stream(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM", steps=50, count=16, seed=0,
+def sample_diffusion(dataset="Digits (MNIST)", class_value="all", scheduler="DDIM", steps=50, count=16, seed=0,
                   eta=DEFAULT_ETA):
-    """Stream (x_t grid, predicted-x0 grid, status) while sampling; the last yield is the finished batch."""
+    """Generate images with a trained diffusion model (DDPM/DDIM), streaming the denoising as it happens.
+
+    Args:
+        dataset: "Digits (MNIST)", "Clothes (Fashion-MNIST)" (offline) or "CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)" (needs the internet).
+        class_value: Which class to draw: "all" or "0"-"9" (MNIST and Fashion-MNIST only; CIFAR-10 is unconditional).
+        scheduler: "DDIM" (fewer steps) or "DDPM" (the original stochastic sampler).
+        steps: Number of denoising steps (1-250).
+        count: How many images (1-16).
+        seed: Random seed: the same seed and settings give the same images.
+        eta: DDIM noise: 0 is deterministic, 1 adds as much noise as DDPM (0-1).
+
+    Returns:
+        Streamed during sampling: the grid of noisy images x_t, the grid of the model's predicted clean images x0,
+        and a status (step, time so far); the last update is the finished batch.
+    """
     import torch
 
     from models.diffusion import sample_steps
@@ -130,8 +144,19 @@ def real_test_image(dataset: str, index: int) -> np.ndarray:
     return load_test_images("mnist" if dataset == "mnist" else "fashion-mnist")[0][index].astype(np.float32) / 255
 
 
-def forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
-    """-> (the image at t, the strip at t = 0..999, status): x_t = sqrt(abar_t) x0 + sqrt(1-abar_t) noise."""
+def diffusion_forward_process(dataset="Digits (MNIST)", index=0, t=250, seed=0):
+    """Show the diffusion forward process: a test image with noise added up to timestep t.
+
+    Args:
+        dataset: "Digits (MNIST)" or "Clothes (Fashion-MNIST)".
+        index: Which test image (0-9999; the bundled sample has the first 100).
+        t: Timestep (0-999): x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise.
+        seed: Random seed of the noise.
+
+    Returns:
+        The noised image at t, a strip of the same image and noise at t = 0 ... 999, and a status with the
+        formula's weights at t.
+    """
     import torch
 
     from models.diffusion import SCHEDULER_CONFIG, add_noise
@@ -359,7 +384,7 @@ def build() -> None:
                 xt = gr.Image(label=t("diffusion.xt"), interactive=False, format="png")
                 x0 = gr.Image(label=t("diffusion.x0"), interactive=False, format="png")
             status = gr.Markdown()
-    sample_btn.click(sample_stream, [dataset, klass, scheduler, steps, count, seed, eta], [xt, x0, status],
+    sample_btn.click(sample_diffusion, [dataset, klass, scheduler, steps, count, seed, eta], [xt, x0, status],
                      api_name="diffusion_sample", **HEAVY)
     dataset.change(_update_classes, dataset, klass, api_visibility="private")
 
@@ -377,6 +402,6 @@ def build() -> None:
                 forward_status = gr.Markdown()
             strip = gr.Image(label=t("diffusion.strip"), interactive=False, format="png")
     inputs = [dataset, index, t_slider, noise_seed]
-    noise_btn.click(forward_process, inputs, [noised, strip, forward_status], api_name="diffusion_forward")
-    t_slider.release(forward_process, inputs, [noised, strip, forward_status], api_visibility="private")
+    noise_btn.click(diffusion_forward_process, inputs, [noised, strip, forward_status], api_name="diffusion_forward")
+    t_slider.release(diffusion_forward_process, inputs, [noised, strip, forward_status], api_visibility="private")
     model_card(*[name for name in ("ddpm-mnist", "ddpm-fashion") if has_card(name)])

@@ -88,7 +88,23 @@ def curves_frame(history: dict):
 
 def train_playground(dataset="moons", layers=2, width=16, activation="relu", learning_rate=0.03,
                      epochs=300, points=300, noise=1.0, seed=0):
-    """Train an MLP on a 2-D dataset; streams (decision-boundary image, learning curves, status)."""
+    """Train a small multi-layer perceptron (MLP) on a 2-D toy dataset and stream its progress.
+
+    Args:
+        dataset: The 2-D points to separate: "moons", "circles", "xor" or "spiral".
+        layers: Number of hidden layers (1-6).
+        width: Neurons per hidden layer (1-64).
+        activation: Hidden-layer activation: "relu", "tanh", "sigmoid" or "gelu".
+        learning_rate: Adam learning rate (0.0001-1).
+        epochs: Full-batch training epochs (1-2000).
+        points: Number of training points, and as many test points (20-1000).
+        noise: How much the two classes overlap (0-3; 1 is the default spread).
+        seed: Random seed: the same seed gives the same data, weights and curves.
+
+    Returns:
+        Streamed about 40 times: the decision boundary with the train and test points (image), the loss and
+        accuracy curves so far (table: epoch, value, curve), and a status line with epoch, loss and accuracies.
+    """
     import torch
     from models.playground import PlaygroundMLP, make_dataset, train_live
 
@@ -141,7 +157,16 @@ def hidden_unit_templates(model, digit: np.ndarray, count: int = 16) -> np.ndarr
 
 
 def predict_digit_mlp(image):
-    """Image or Sketchpad value -> (MLP top-3, CNN top-3 on the same input, the 28x28 seen, hidden-unit weights)."""
+    """Recognise a handwritten digit (0-9) with a fully-connected network (MLP) and, for comparison, a CNN.
+
+    Args:
+        image: The drawing: a Sketchpad value whose "composite" is the picture (dark strokes on a light or
+            transparent background, or light on dark; it is centred and scaled like MNIST).
+
+    Returns:
+        The MLP's top-3 digits with probabilities, the CNN's top-3 on the same input, the 28x28 image the models
+        saw, and the first-layer weights of the 16 hidden units the drawing activated most.
+    """
     digit = read_digit(image)
     mlp = load_digit_model("mlp")
     cnn = load_digit_model("cnn")

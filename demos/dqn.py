@@ -222,8 +222,18 @@ def q_value_plot(q: np.ndarray, actions: np.ndarray, explored: np.ndarray) -> np
     return np.asarray(image.resize(PLOT_SIZE, Image.Resampling.BOX))
 
 
-def play_episode(seed=0, policy="trained", epsilon=0.1):
-    """(env seed, policy: trained | epsilon-greedy | random, ε) -> (episode GIF path, Q-value plot, summary)."""
+def play_cartpole_episode(seed=0, policy="trained", epsilon=0.1):
+    """Play one CartPole episode (balance a pole on a cart, up to 500 steps) with the trained DQN agent or a baseline.
+
+    Args:
+        seed: Environment seed (the start position).
+        policy: "trained" (the DQN's greedy actions), "epsilon-greedy" (random actions with probability epsilon) or "random".
+        epsilon: Probability of a random action for "epsilon-greedy" (0-1).
+
+    Returns:
+        The episode as an animated GIF, a plot of the agent's Q-values (left/right) over the episode, and a
+        summary (return, whether the pole fell).
+    """
     from models.dqn import run_episode
 
     seed = check_number(seed, "Seed", *LIMITS["seed"], integer=True)
@@ -250,9 +260,18 @@ def curve_frame(steps: list[int], returns: list[float]):
                      ignore_index=True)
 
 
-def train_from_scratch(steps=20_000, learning_rate=0.002, seed=0):
-    """Train a fresh DQN for `steps` environment steps (at most MAX_TRAIN_SECONDS); streams
-    (learning curve, status, GIF of the final greedy policy — None until the end)."""
+def train_dqn_from_scratch(steps=20_000, learning_rate=0.002, seed=0):
+    """Train a fresh DQN agent on CartPole for a number of environment steps (at most 30 s), streaming the learning curve.
+
+    Args:
+        steps: Environment steps to train for (1,000-20,000).
+        learning_rate: Adam learning rate (0.00001-0.05).
+        seed: Random seed: the same seed gives the same run.
+
+    Returns:
+        Streamed about every 0.5 s: the learning curve (episode returns), a status, and at the end a GIF of one
+        episode played by the trained agent (empty until then).
+    """
     from models.dqn import LIVE_CONFIG, dqn_training, run_episode
 
     steps = check_number(steps, "Training steps", *LIMITS["steps"], integer=True)
@@ -417,7 +436,7 @@ def build() -> None:
             with gr.Row():
                 video = gr.Image(label=t("dqn.video"), type="filepath", interactive=False)
                 q_plot = gr.Image(label=t("dqn.q_plot"), interactive=False)
-    play_btn.click(play_episode, [seed, policy, epsilon], [video, q_plot, summary], api_name="dqn_episode", **HEAVY)
+    play_btn.click(play_cartpole_episode, [seed, policy, epsilon], [video, q_plot, summary], api_name="dqn_episode", **HEAVY)
 
     gr.Markdown(t("dqn.train_intro"))
     with gr.Row():
@@ -431,6 +450,6 @@ def build() -> None:
                                 y_title="episode return · 回合回报", height=300)
             train_status = gr.Markdown()
             trained_video = gr.Image(label=t("dqn.trained_video"), type="filepath", interactive=False)
-    train_btn.click(train_from_scratch, [steps, learning_rate, train_seed], [curve, train_status, trained_video],
+    train_btn.click(train_dqn_from_scratch, [steps, learning_rate, train_seed], [curve, train_status, trained_video],
                     api_name="dqn_train", **HEAVY)
     model_card("dqn")

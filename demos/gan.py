@@ -96,8 +96,20 @@ def _captioned(image: np.ndarray, caption: str, good: bool | None = None) -> np.
     return np.asarray(canvas)
 
 
-def sample_grid(dataset="Digits (MNIST)", class_value="all", count=32, seed=0, temperature=None):
-    """-> (grid image with the discriminator's P(real) under each sample, per-sample list, status)."""
+def sample_gan_grid(dataset="Digits (MNIST)", class_value="all", count=32, seed=0, temperature=None):
+    """Generate images with a trained conditional GAN and score each with its discriminator.
+
+    Args:
+        dataset: "Digits (MNIST)" or "Clothes (Fashion-MNIST)".
+        class_value: Which class to draw: "all" (a mix) or "0"-"9" (a digit, or a clothes class in Fashion-MNIST order: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot).
+        count: How many images (1-64).
+        seed: Random seed: the same seed gives the same images.
+        temperature: Latent temperature (0.1-1.5; scales the random input z): lower gives cleaner, less varied images; default 0.8.
+
+    Returns:
+        A grid of the images with the discriminator's P(real) under each, a table of the samples with their
+        class and score, and a status (time taken, mean score).
+    """
     import torch
 
     dataset = read_dataset(dataset)
@@ -149,8 +161,21 @@ def _walk_inputs(dataset, seed_a, seed_b, class_a, class_b):
     return dataset, model, za, zb, eye[ca], eye[cb]
 
 
-def latent_walk(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", class_b="all", frames=8):
-    """-> a strip of `frames` samples interpolating (slerp in z, linear in the class vector) from A to B."""
+def gan_latent_walk(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", class_b="all", frames=8):
+    """Walk through the GAN's latent space from one generated image (A) to another (B).
+
+    Args:
+        dataset: "Digits (MNIST)" or "Clothes (Fashion-MNIST)".
+        seed_a: Random seed of the start image A.
+        seed_b: Random seed of the end image B.
+        class_a: Class of A: "all" or "0"-"9".
+        class_b: Class of B: "all" or "0"-"9".
+        frames: Number of images along the walk (2-16).
+
+    Returns:
+        A strip of images interpolating from A to B (spherical in z, linear in the class vector), each captioned
+        with its position t and discriminator score.
+    """
     import torch
 
     frames = check_number(frames, "Frames", 2, MAX_FRAMES, integer=True)
@@ -163,8 +188,13 @@ def latent_walk(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", cla
     return tile(tiles, columns=frames)
 
 
-def walk_point(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", class_b="all", t=0.5):
-    """-> (one large sample at position t of the walk, its discriminator score as text)."""
+def gan_walk_frame(dataset="Digits (MNIST)", seed_a=0, seed_b=1, class_a="all", class_b="all", t=0.5):
+    """One image at position t (0 = A ... 1 = B) of the latent walk: what the walk's slider shows. The same
+    arguments as gan_latent_walk, with t instead of frames (undocumented endpoint: gan_latent_walk is the tool).
+
+    Returns:
+        The image at t (enlarged) and its discriminator score as text.
+    """
     t = check_number(t, "Position t", 0, 1)
     dataset, model, za, zb, ya, yb = _walk_inputs(dataset, seed_a, seed_b, class_a, class_b)
     images, scores = _run(model, _slerp(za, zb, t)[None], ((1 - t) * ya + t * yb)[None])
@@ -346,7 +376,7 @@ def build() -> None:
             grid = gr.Image(label=t("gan.grid"), interactive=False, format="png")
             status = gr.Markdown()
             scores = gr.JSON(label=t("gan.scores"), visible=False)
-    sample_btn.click(sample_grid, [dataset, klass, count, seed, psi], [grid, scores, status], api_name="gan_sample")
+    sample_btn.click(sample_gan_grid, [dataset, klass, count, seed, psi], [grid, scores, status], api_name="gan_sample")
 
     gr.Markdown(t("gan.walk_heading"))
     with gr.Row():
@@ -366,10 +396,10 @@ def build() -> None:
                 point = gr.Image(label=t("gan.point"), interactive=False, height=220, format="png")
                 point_text = gr.Markdown()
     walk_inputs = [dataset, seed_a, seed_b, class_a, class_b]
-    walk_btn.click(latent_walk, [*walk_inputs, frames], strip, api_name="gan_walk")
-    walk_btn.click(walk_point, [*walk_inputs, position], [point, point_text], api_visibility="private")
-    position.change(walk_point, [*walk_inputs, position], [point, point_text], api_name="gan_walk_point",
-                    trigger_mode="always_last")
+    walk_btn.click(gan_latent_walk, [*walk_inputs, frames], strip, api_name="gan_walk")
+    walk_btn.click(gan_walk_frame, [*walk_inputs, position], [point, point_text], api_visibility="private")
+    position.change(gan_walk_frame, [*walk_inputs, position], [point, point_text], api_name="gan_walk_point",
+                    trigger_mode="always_last", api_visibility="undocumented")  # slider glue: gan_walk is the tool
     # each dataset's class names (translation keys: the browser shows them in its language)
     choices_by_dataset = gr.State({label: class_choices(name) for label, name in DATASET_CHOICES.items()})
     dataset.change(_update_classes, [dataset, choices_by_dataset], [klass, class_a, class_b],

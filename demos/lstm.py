@@ -185,7 +185,16 @@ def _labels(probs: np.ndarray) -> dict[str, float]:
 
 
 def predict_sentiment(text):
-    """Text -> (LSTM label, RNN label, LSTM running colours, RNN running colours, gate heatmap, status)."""
+    """Tell whether an English sentence (e.g. a line from a movie review) is positive or negative, with an LSTM and a plain RNN.
+
+    Args:
+        text: One or a few English sentences (longer text is cut at the character limit).
+
+    Returns:
+        The LSTM's verdict (positive/negative with probabilities), the plain RNN's verdict, each network's
+        opinion after every word (highlighted text), a heatmap of the LSTM's gates, and a status with the
+        models' test accuracies and notes (e.g. unknown words).
+    """
     from models.sentiment import trace
     from models.text import is_word
 

@@ -60,7 +60,16 @@ def grad_cam(model, garment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def resnet_predict(image, model: str = "resnet"):
-    """Image + model name -> (top-5 classes, the 28x28 the model saw, Grad-CAM heatmap over it)."""
+    """Classify a picture of a piece of clothing into the 10 Fashion-MNIST classes, and show where the network looked.
+
+    Args:
+        image: The picture of one garment, shoe or bag (any size and background; it is converted to a 28x28 grey image).
+        model: Which trained network answers: "resnet" (with skip connections), "plain" (the same depth without them) or "lightweight" (depthwise-separable convolutions).
+
+    Returns:
+        The top-5 classes (T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot)
+        with probabilities, the 28x28 image the model saw (enlarged), and a Grad-CAM heatmap over it.
+    """
     name = check_choice(model, "Model", MODELS)
     garment = read_garment(image)
     probs, cam = grad_cam(load_fashion_model(name), garment)
@@ -107,7 +116,15 @@ def comparison_table(metrics: dict[str, dict]):
 
 
 def _run_example(image, model):
-    """What clicking an example runs (its own name, so that the public endpoint stays `resnet_predict`)."""
+    """What clicking an example runs (its own name, so that the public endpoint stays `resnet_predict`).
+
+    Args:
+        image: The example picture.
+        model: The example's model name.
+
+    Returns:
+        The same outputs as resnet_predict.
+    """
     return resnet_predict(image, model)
 
 

@@ -220,7 +220,20 @@ def sample_next(logits, temperature: float, top_k: int, top_p: float, generator)
 
 
 def generate_text(prompt="", max_new_tokens=200, temperature=0.8, top_k=40, top_p=0.95, seed=0, model=OURS):
-    """Stream a continuation of `prompt`: yields (prompt + text so far, status) after every token."""
+    """Continue a text prompt with a GPT language model, streaming the text as it is generated.
+
+    Args:
+        prompt: The text to continue (e.g. "ROMEO:" for the Shakespeare model; characters it does not know are dropped).
+        max_new_tokens: How many tokens to generate (1-500; a token is one character for the Shakespeare model).
+        temperature: Sampling temperature (0.05-2): lower is more predictable, higher more surprising.
+        top_k: Sample only from the k most likely tokens (0-200; 0 turns it off).
+        top_p: Nucleus sampling: sample from the smallest set of tokens whose probabilities add up to p (0.05-1).
+        seed: Random seed: the same seed and settings give the same text.
+        model: "Tiny Shakespeare GPT (this hub, characters)" (offline), or a hub model (distilgpt2, gpt2, gpt2-chinese-cluecorpussmall; needs the internet).
+
+    Returns:
+        Streamed after every token: the prompt plus the text generated so far, and a status (tokens, speed, notes).
+    """
     import torch
 
     max_new_tokens = check_number(max_new_tokens, "Max new tokens", *LIMITS["max_new_tokens"], integer=True)
@@ -340,8 +353,19 @@ def draw_heatmap(labels: list[str], matrix: np.ndarray, masked: bool = True, lo=
     return np.asarray(img)
 
 
-def inspect_model(prompt="To be, or not to be", layer=1, head=1, model=OURS):
-    """-> (attention heatmap, top-10 next tokens, position-embedding similarity, explanation of what is shown)."""
+def inspect_gpt_attention(prompt="To be, or not to be", layer=1, head=1, model=OURS):
+    """Look inside a GPT: one attention head's weights over a prompt, and the model's guesses for the next token.
+
+    Args:
+        prompt: The text to read (its last 48 tokens are shown).
+        layer: Which transformer layer (1 = the first).
+        head: Which attention head in that layer (1 = the first).
+        model: "Tiny Shakespeare GPT (this hub, characters)" (offline), or a hub model (needs the internet).
+
+    Returns:
+        The attention heatmap (which earlier tokens each token looks at), the 10 most likely next tokens with
+        probabilities, the similarity of the position embeddings, and an explanation of what is shown.
+    """
     lm, labels, attention, probs, positions, notes = attention_matrix(prompt, layer, head, model)
     layer, head = int(float(layer)), int(float(head))
     heat = draw_heatmap(labels, attention, lo=0.0, hi=float(attention.max()))
@@ -543,7 +567,7 @@ def build() -> None:
                 positions = gr.Image(label=t("transformer.positions"), interactive=False, format="png")
             inside = gr.Markdown()
     outputs = [heatmap, candidates, positions, inside]
-    inspect_btn.click(inspect_model, [short, layer, head, model], outputs, api_name="gpt_inspect")
-    short.submit(inspect_model, [short, layer, head, model], outputs, api_visibility="private")
+    inspect_btn.click(inspect_gpt_attention, [short, layer, head, model], outputs, api_name="gpt_inspect")
+    short.submit(inspect_gpt_attention, [short, layer, head, model], outputs, api_visibility="private")
     model.change(layer_head_limits, model, [layer, head], api_visibility="private")
     model_card("gpt")

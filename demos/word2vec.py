@@ -119,8 +119,19 @@ def projection(kv, words: list[str]) -> np.ndarray:
     return centred @ vt[:2].T
 
 
-def nearest_neighbors(word, k=10, source=SOURCES[0], user_vectors=None):
-    """-> (table of the k nearest words by cosine, 2-D PCA scatter of the word and its neighbours, note)."""
+def nearest_words(word, k=10, source=SOURCES[0], user_vectors=None):
+    """Find the words whose Word2Vec vectors are closest (by cosine similarity) to a given word.
+
+    Args:
+        word: An English word (lower case; e.g. "king", "movie", "river").
+        k: How many neighbours to return (1-50).
+        source: Which vectors to use: "hub vectors" (trained for this hub on 4.6 M words of English text) or "your text" (vectors trained with word2vec_train in the same browser or gradio_client session; not kept between MCP calls).
+        user_vectors: The session's own vectors (set by the app, not passed by callers).
+
+    Returns:
+        A table of the k nearest words with their cosine similarity, a 2-D PCA scatter of the word and its
+        neighbours, and a note.
+    """
     import pandas as pd
 
     kv = pick_vectors(source, user_vectors)
@@ -137,7 +148,18 @@ def nearest_neighbors(word, k=10, source=SOURCES[0], user_vectors=None):
 
 
 def word_similarity(word_a, word_b, source=SOURCES[0], user_vectors=None):
-    """-> Markdown with cos(a, b) and what it means."""
+    """Measure how similar two words are: the cosine similarity of their Word2Vec vectors.
+
+    Args:
+        word_a: The first English word.
+        word_b: The second English word.
+        source: Which vectors to use: "hub vectors" or "your text" (vectors trained with word2vec_train in the same browser or gradio_client session).
+        user_vectors: The session's own vectors (set by the app, not passed by callers).
+
+    Returns:
+        Markdown with cos(a, b), what it means (very similar, related, weakly related, unrelated) and where b ranks
+        among a's neighbours.
+    """
     kv = pick_vectors(source, user_vectors)
     a, b = lookup(kv, word_a, ("First word", "第一个词")), lookup(kv, word_b, ("Second word", "第二个词"))
     sim = float(kv.similarity(a, b))
@@ -154,7 +176,19 @@ def _ordinal(n: int) -> str:
 
 
 def word_analogy(word_a, word_b, word_c, k=5, source=SOURCES[0], user_vectors=None):
-    """a − b + c: e.g. king − man + woman ≈ queen. -> (table of the k best answers, Markdown)."""
+    """Solve a word analogy with vector arithmetic, a − b + c: e.g. king − man + woman ≈ queen.
+
+    Args:
+        word_a: The word a (e.g. "king").
+        word_b: The word b that is subtracted (e.g. "man").
+        word_c: The word c that is added (e.g. "woman").
+        k: How many answers to return (1-50).
+        source: Which vectors to use: "hub vectors" or "your text" (vectors trained with word2vec_train in the same browser or gradio_client session).
+        user_vectors: The session's own vectors (set by the app, not passed by callers).
+
+    Returns:
+        A table of the k words closest to a − b + c with their cosine similarity, and Markdown naming the best answer.
+    """
     import pandas as pd
 
     kv = pick_vectors(source, user_vectors)
@@ -205,8 +239,20 @@ def training_sentences(text: str) -> list[list[str]]:
     return [words for words in (tokenize(p, punctuation=False) for p in pieces) if words]
 
 
-def train_on_text(text, file=None, epochs=20, window=5, min_count=2):
-    """Train Word2Vec on the user's text; streams (status Markdown, the session's vectors, the source to query)."""
+def train_word2vec_on_text(text, file=None, epochs=20, window=5, min_count=2):
+    """Train Word2Vec vectors on the user's own text; the session can then query them with source "your text".
+
+    Args:
+        text: The training text, pasted (at least 200 words; a book chapter or more gives useful vectors).
+        file: Optionally a .txt file whose text is added (up to 5 MB).
+        epochs: Passes over the text (1-100).
+        window: Context window: how many words on each side count as neighbours (1-15).
+        min_count: Words seen fewer times than this are left out (1-50).
+
+    Returns:
+        Streamed while training: a status (words, vocabulary, progress, then example neighbours), the session's
+        vectors (kept in the session, not returned to API callers), and the source to query ("your text").
+    """
     from models.word2vec import train_word2vec, vectors_from_arrays
 
     epochs = check_number(epochs, "Epochs", *LIMITS["epochs"], integer=True)
@@ -440,14 +486,15 @@ def build() -> None:
                 train_btn = gr.Button(t("word2vec.train"), variant="primary")
         train_status = gr.Markdown()
 
-    neighbours_btn.click(nearest_neighbors, [word, k, source, user_vectors], [neighbours_table, scatter, neighbours_note],
+    neighbours_btn.click(nearest_words, [word, k, source, user_vectors], [neighbours_table, scatter, neighbours_note],
                          api_name="word2vec_neighbors")
-    word.submit(nearest_neighbors, [word, k, source, user_vectors], [neighbours_table, scatter, neighbours_note],
+    word.submit(nearest_words, [word, k, source, user_vectors], [neighbours_table, scatter, neighbours_note],
                 api_visibility="private")
     similarity_btn.click(word_similarity, [word_a, word_b, source, user_vectors], similarity_out,
                          api_name="word2vec_similarity")
     analogy_btn.click(word_analogy, [analogy_a, analogy_b, analogy_c, analogy_k, source, user_vectors],
                       [analogy_table, analogy_out], api_name="word2vec_analogy")
-    train_btn.click(train_on_text, [train_text, train_file, epochs, window, min_count],
-                    [train_status, user_vectors, source], api_name="word2vec_train", **HEAVY)
+    train_btn.click(train_word2vec_on_text, [train_text, train_file, epochs, window, min_count],
+                    [train_status, user_vectors, source], api_name="word2vec_train", **HEAVY,
+                    api_visibility="undocumented")  # trains gr.State vectors: MCP calls keep no session
     model_card("word2vec")

@@ -2,7 +2,6 @@
 English and 简体中文), only trained datasets offered, and that the app does not import diffusers until a model is used."""
 import subprocess
 import sys
-import time
 
 import gradio as gr
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 
 from conftest import ROOT
 from demos.diffusion import (HUB_CHOICE, HUB_DATASETS, MAX_COUNT, MAX_FRAMES, MAX_STEPS, available_datasets,
-                             forward_process, sample_stream)
+                             diffusion_forward_process, sample_diffusion)
 
 WEIGHTS = ROOT / "weights"
 MNIST, FASHION = "Digits (MNIST)", "Clothes (Fashion-MNIST)"
@@ -39,7 +38,7 @@ def test_padding_roundtrip():
 @needs_ddpm
 def test_ddim_stream_shows_noise_becoming_digits():
     before = torch.random.get_rng_state()
-    frames = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3))
+    frames = list(sample_diffusion(MNIST, "all", "DDIM", 10, 4, 3))
     assert torch.equal(before, torch.random.get_rng_state())
     assert len(frames) == 10
     xt, x0, status = frames[-1]
@@ -49,21 +48,21 @@ def test_ddim_stream_shows_noise_becoming_digits():
     assert "DDIM η=1" in status
     # the first frame is still mostly noise; the last is a clean picture (mostly black background)
     assert frames[0][0].std() > frames[-1][0].std() * 0.5 or frames[0][0].mean() > frames[-1][0].mean()
-    again = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3))[-1]
+    again = list(sample_diffusion(MNIST, "all", "DDIM", 10, 4, 3))[-1]
     assert np.array_equal(xt, again[0])  # stochastic sampling, but from the request's own generator
-    deterministic = list(sample_stream(MNIST, "all", "DDIM", 10, 4, 3, 0.0))[-1]
+    deterministic = list(sample_diffusion(MNIST, "all", "DDIM", 10, 4, 3, 0.0))[-1]
     assert "η=0" in deterministic[2] and not np.array_equal(xt, deterministic[0])
 
 
 @needs_ddpm
 def test_ddpm_scheduler_and_frame_cap():
-    frames = list(sample_stream(MNIST, "7", "DDPM", 120, 1, 0))
+    frames = list(sample_diffusion(MNIST, "7", "DDPM", 120, 1, 0))
     assert len(frames) <= MAX_FRAMES + 1 and "step 120/120" in frames[-1][2]
 
 
 @needs_ddpm
 def test_first_frame_comes_before_the_last_step():  # its time: python -m demos.bench, not a test
-    stream = sample_stream(MNIST, "all", "DDIM", 50, 16, 0)
+    stream = sample_diffusion(MNIST, "all", "DDIM", 50, 16, 0)
     assert "step 1/50" in next(stream)[2]
     stream.close()
 
@@ -83,12 +82,12 @@ def test_first_frame_comes_before_the_last_step():  # its time: python -m demos.
 ])
 def test_sample_rejects_bad_input(args, match):
     with pytest.raises(gr.Error, match=match):
-        next(sample_stream(*args))
+        next(sample_diffusion(*args))
 
 
 def test_forward_process_noises_more_as_t_grows():  # the data dir's test set, else the bundled 100 images
-    clean, strip, status = forward_process(MNIST, 0, 0, 0)
-    noisy, _, status_late = forward_process(MNIST, 0, 999, 0)
+    clean, strip, status = diffusion_forward_process(MNIST, 0, 0, 0)
+    noisy, _, status_late = diffusion_forward_process(MNIST, 0, 999, 0)
     assert clean.shape == (280, 280) and strip.ndim == 3
     assert "t = 0" in status and "t = 999" in status_late
     from demos.diffusion import real_test_image
@@ -96,15 +95,15 @@ def test_forward_process_noises_more_as_t_grows():  # the data dir's test set, e
     original = np.kron(real_test_image("mnist", 0), np.ones((10, 10)))
     assert np.abs(clean / 255 - original).mean() < 0.02
     assert np.corrcoef(noisy.ravel(), original.ravel())[0, 1] < 0.3
-    assert np.array_equal(noisy, forward_process(MNIST, 0, 999, 0)[0])
+    assert np.array_equal(noisy, diffusion_forward_process(MNIST, 0, 999, 0)[0])
 
 
 def test_forward_process_without_a_data_dir_uses_the_bundled_sample(tmp_path, monkeypatch):
     monkeypatch.setenv("DLHUB_DATA_DIR", str(tmp_path))
-    status = forward_process(MNIST, 99, 100, 0)[2]
+    status = diffusion_forward_process(MNIST, 99, 100, 0)[2]
     assert "test image 99 of the 100-image sample shipped with the app" in status and "应用自带的 100 张样本" in status
     with pytest.raises(gr.Error, match="Test image index must be between 0 and 99"):
-        forward_process(MNIST, 100, 100, 0)
+        diffusion_forward_process(MNIST, 100, 100, 0)
 
 
 @pytest.mark.parametrize("args, match", [
@@ -117,7 +116,7 @@ def test_forward_process_without_a_data_dir_uses_the_bundled_sample(tmp_path, mo
 ])
 def test_forward_rejects_bad_input(args, match):
     with pytest.raises(gr.Error, match=match):
-        forward_process(*args)
+        diffusion_forward_process(*args)
 
 
 @needs_ddpm
@@ -183,7 +182,7 @@ def test_untrained_dataset_through_the_api_says_how_to_train_it(weights_without_
         assert "python -m models train ddpm-fashion" in zh and CJK.search(zh)
 
     with pytest.raises(gr.Error) as info:
-        next(sample_stream(FASHION, "all", "DDIM", 10, 4, 0))
+        next(sample_diffusion(FASHION, "all", "DDIM", 10, 4, 0))
     check(info.value.message)
     demo = app.build_app()
     fn = next(fn for fn in demo.fns.values() if fn.api_name == "diffusion_sample")
@@ -194,11 +193,11 @@ def test_untrained_dataset_through_the_api_says_how_to_train_it(weights_without_
 
 
 @pytest.mark.parametrize("call, english", [
-    (lambda: next(sample_stream(MNIST, "all", "DDIM", 0, 4, 0)), "Steps must be between 1 and"),
-    (lambda: next(sample_stream(MNIST, "all", "DDIM", 10, 4, 0, 1.5)), "DDIM eta must be between 0 and 1"),
-    (lambda: next(sample_stream(MNIST, "all", "PNDM", 10, 4, 0)), "Scheduler must be one of: DDIM, DDPM"),
-    (lambda: next(sample_stream("CIFAR-10", "all", "DDIM", 10, 4, 0)), "Dataset must be one of"),
-    (lambda: forward_process(MNIST, 0, 1000, 0), "Timestep t must be between 0 and 999"),
+    (lambda: next(sample_diffusion(MNIST, "all", "DDIM", 0, 4, 0)), "Steps must be between 1 and"),
+    (lambda: next(sample_diffusion(MNIST, "all", "DDIM", 10, 4, 0, 1.5)), "DDIM eta must be between 0 and 1"),
+    (lambda: next(sample_diffusion(MNIST, "all", "PNDM", 10, 4, 0)), "Scheduler must be one of: DDIM, DDPM"),
+    (lambda: next(sample_diffusion("CIFAR-10", "all", "DDIM", 10, 4, 0)), "Dataset must be one of"),
+    (lambda: diffusion_forward_process(MNIST, 0, 1000, 0), "Timestep t must be between 0 and 999"),
 ])
 def test_errors_carry_both_languages(call, english):
     with pytest.raises(gr.Error) as info:
@@ -225,15 +224,15 @@ def _tiny_colour_ddpm(folder, safetensors=True):
 def test_hub_ddpm_streams_colour_images_through_the_same_code(tmp_path, monkeypatch):
     monkeypatch.setitem(HUB_DATASETS, "cifar10", str(_tiny_colour_ddpm(tmp_path)))
     before = torch.random.get_rng_state()
-    frames = list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 5))
+    frames = list(sample_diffusion(HUB_CHOICE, "all", "DDIM", 4, 3, 5))
     assert torch.equal(before, torch.random.get_rng_state())
     xt, x0, status = frames[-1]
     assert len(frames) == 4 and xt.shape == x0.shape == (48, 3 * 48 + 2 * 2, 3)  # 16 px x 3 zoom, 3 columns
     assert not np.array_equal(xt[..., 0], xt[..., 1])  # colour, not grey repeated
     assert status.startswith("**Done**") and "unconditional" in status and "无条件" in status
-    assert np.array_equal(xt, list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 5))[-1][0])
-    assert not np.array_equal(xt, list(sample_stream(HUB_CHOICE, "all", "DDIM", 4, 3, 6))[-1][0])
-    assert len(list(sample_stream(HUB_CHOICE, "all", "DDPM", 3, 1, 0))) == 3
+    assert np.array_equal(xt, list(sample_diffusion(HUB_CHOICE, "all", "DDIM", 4, 3, 5))[-1][0])
+    assert not np.array_equal(xt, list(sample_diffusion(HUB_CHOICE, "all", "DDIM", 4, 3, 6))[-1][0])
+    assert len(list(sample_diffusion(HUB_CHOICE, "all", "DDPM", 3, 1, 0))) == 3
 
 
 def test_hub_ddpm_refuses_pickle_weights(tmp_path):
@@ -255,7 +254,7 @@ def test_hub_ddpm_offline_says_it_needs_the_internet(tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     t0 = time.monotonic()
     with pytest.raises(gr.Error) as info:
-        next(sample_stream(HUB_CHOICE, "all", "DDIM", 10, 4, 0))
+        next(sample_diffusion(HUB_CHOICE, "all", "DDIM", 10, 4, 0))
     en, zh = info.value.message.split("\n")
     assert "google/ddpm-cifar10-32" in en and "needs the internet" in en and "Digits (MNIST)" in en
     assert CJK.search(zh)
@@ -268,8 +267,8 @@ def test_hub_ddpm_offline_says_it_needs_the_internet(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("call, english", [
-    (lambda: next(sample_stream(HUB_CHOICE, "3", "DDIM", 10, 4, 0)), "is unconditional"),
-    (lambda: forward_process(HUB_CHOICE, 0, 100, 0), "no CIFAR-10 images"),
+    (lambda: next(sample_diffusion(HUB_CHOICE, "3", "DDIM", 10, 4, 0)), "is unconditional"),
+    (lambda: diffusion_forward_process(HUB_CHOICE, 0, 100, 0), "no CIFAR-10 images"),
 ])
 def test_hub_ddpm_bad_requests_are_explained(call, english):
     with pytest.raises(gr.Error) as info:
@@ -289,5 +288,5 @@ def test_hub_ddpm_hides_the_class_choice():
 
 @pytest.mark.skipif(not FASHION_TRAINED, reason="weights/ddpm-fashion not trained")
 def test_status_names_every_class_asked_for():
-    status = list(sample_stream(FASHION, "all", "DDIM", 1, 10, 0))[-1][2]
+    status = list(sample_diffusion(FASHION, "all", "DDIM", 1, 10, 0))[-1][2]
     assert status.split("\n\n")[0].endswith("Sneaker, T-shirt/top, Trouser") and "裤子" in status

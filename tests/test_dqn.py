@@ -12,7 +12,7 @@ from PIL import Image
 
 import demos.dqn as dqn
 from conftest import ROOT
-from demos.dqn import play_episode, train_from_scratch
+from demos.dqn import play_cartpole_episode, train_dqn_from_scratch
 from models.dqn import LIVE_CONFIG, QNetwork, ReplayBuffer, epsilon_at
 from models.persistence import from_pretrained, save_pretrained
 
@@ -26,7 +26,7 @@ def _gif_frames(path):
 
 
 def test_trained_agent_balances_the_pole():
-    gif, q_plot, summary = play_episode(0, "trained", 0.5)  # ε is ignored by the trained policy
+    gif, q_plot, summary = play_cartpole_episode(0, "trained", 0.5)  # ε is ignored by the trained policy
     assert summary.startswith("**Return 500**") and "random" not in summary
     assert summary.endswith("\n\n**回报 500**：杆在全部 500 步中都没有倒下，达到了 CartPole-v1 的上限。")
     frames, size = _gif_frames(gif)
@@ -35,17 +35,17 @@ def test_trained_agent_balances_the_pole():
 
 
 def test_random_and_epsilon_policies():
-    summary = play_episode(1, "random", 0.0)[2]
+    summary = play_cartpole_episode(1, "random", 0.0)[2]
     assert "100% of the actions were random" in summary
     assert int(summary.split("**Return ")[1].split("**")[0]) < 200
-    summary = play_episode(1, "epsilon-greedy", 0.3)[2]
+    summary = play_cartpole_episode(1, "epsilon-greedy", 0.3)[2]
     assert "of the actions were random" in summary
 
 
 def test_episodes_are_seeded():
-    a = play_episode(5, "epsilon-greedy", 0.4)
-    b = play_episode(5, "epsilon-greedy", 0.4)
-    c = play_episode(6, "epsilon-greedy", 0.4)
+    a = play_cartpole_episode(5, "epsilon-greedy", 0.4)
+    b = play_cartpole_episode(5, "epsilon-greedy", 0.4)
+    c = play_cartpole_episode(6, "epsilon-greedy", 0.4)
     assert a[2] == b[2] and np.array_equal(a[1], b[1])
     assert not np.array_equal(a[1], c[1])
 
@@ -80,7 +80,7 @@ def test_old_gifs_are_cleaned_up(tmp_path, monkeypatch):
     old.write_bytes(b"GIF89a")
     import os
     os.utime(old, (0, 0))
-    path = play_episode(3, "random", 0.0)[0]
+    path = play_cartpole_episode(3, "random", 0.0)[0]
     assert not old.exists() and path.startswith(str(tmp_path))
 
 
@@ -98,12 +98,12 @@ def test_old_gifs_are_cleaned_up(tmp_path, monkeypatch):
 ])
 def test_bad_episode_requests(args, message):
     with pytest.raises(gr.Error, match=message):
-        play_episode(*args)
+        play_cartpole_episode(*args)
 
 
 # --- training from scratch ----------------------------------------------------------------
 def test_train_from_scratch_streams_a_curve_then_shows_the_agent():
-    outputs = list(train_from_scratch(3000, 0.002, 0))
+    outputs = list(train_dqn_from_scratch(3000, 0.002, 0))
     curve, status, gif = outputs[-1]
     assert set(curve.columns) == {"step", "return", "series"}
     assert set(curve["series"]) == {"episode return · 回合回报", "mean of last 10 · 最近 10 回合的平均"}
@@ -114,15 +114,15 @@ def test_train_from_scratch_streams_a_curve_then_shows_the_agent():
 
 
 def test_train_from_scratch_is_seeded():
-    a = list(train_from_scratch(1500, 0.002, 4))[-1]
-    b = list(train_from_scratch(1500, 0.002, 4))[-1]
+    a = list(train_dqn_from_scratch(1500, 0.002, 4))[-1]
+    b = list(train_dqn_from_scratch(1500, 0.002, 4))[-1]
     assert a[0].equals(b[0]) and a[1] == b[1]
 
 
 def test_train_from_scratch_respects_the_time_limit(monkeypatch):
     monkeypatch.setattr(dqn, "MAX_TRAIN_SECONDS", 0.5)
     start = time.perf_counter()
-    status = list(train_from_scratch(20000, 0.002, 0))[-1][1]
+    status = list(train_dqn_from_scratch(20000, 0.002, 0))[-1][1]
     # 20,000 steps take ~10x longer than 0.5 s; the time check is only a generous safety net against a hang
     assert "stopped at the time limit" in status and time.perf_counter() - start < 120
 
@@ -138,7 +138,7 @@ def test_train_from_scratch_respects_the_time_limit(monkeypatch):
 ])
 def test_bad_training_requests(args, message):
     with pytest.raises(gr.Error, match=message):
-        next(train_from_scratch(*args))
+        next(train_dqn_from_scratch(*args))
 
 
 # --- the model's parts and contract -------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from demos.gan import DATASET_CHOICES, MAX_COUNT, MAX_FRAMES, latent_walk, sample_grid, walk_point
+from demos.gan import DATASET_CHOICES, MAX_COUNT, MAX_FRAMES, gan_latent_walk, sample_gan_grid, gan_walk_frame
 from models.gan import GAN, Generator
 
 WEIGHTS = ROOT / "weights"
@@ -28,15 +28,15 @@ def test_generator_shapes_and_range():
 @needs_gan
 def test_sample_grid_has_a_score_per_sample_and_is_seeded():
     before = torch.random.get_rng_state()
-    grid, rows, status = sample_grid(MNIST, "all", 20, 7)
+    grid, rows, status = sample_gan_grid(MNIST, "all", 20, 7)
     assert torch.equal(before, torch.random.get_rng_state())  # the global RNG is never touched
     assert grid.ndim == 3 and grid.shape[2] == 3 and grid.dtype == np.uint8
     assert len(rows) == 20 and [r["class"] for r in rows[:10]] == [str(i) for i in range(10)]
     assert all(0 <= r["d_real"] <= 1 for r in rows)
     assert "20 samples" in status
-    again = sample_grid(MNIST, "all", 20, 7)
+    again = sample_gan_grid(MNIST, "all", 20, 7)
     assert np.array_equal(grid, again[0]) and rows == again[1]
-    assert not np.array_equal(grid, sample_grid(MNIST, "all", 20, 8)[0])
+    assert not np.array_equal(grid, sample_gan_grid(MNIST, "all", 20, 8)[0])
 
 
 @needs_gan
@@ -54,30 +54,30 @@ def test_requested_digits_are_recognised_by_the_cnn():
 
 @needs_gan
 def test_one_class_and_the_largest_grid():
-    grid, rows, _ = sample_grid(MNIST, "3", MAX_COUNT, 1)
+    grid, rows, _ = sample_gan_grid(MNIST, "3", MAX_COUNT, 1)
     assert len(rows) == MAX_COUNT and {r["class"] for r in rows} == {"3"}
     # its speed: python -m demos.bench (tests check behaviour only)
-    grids = [sample_grid(MNIST, "all", MAX_COUNT, seed)[0] for seed in range(2)]
+    grids = [sample_gan_grid(MNIST, "all", MAX_COUNT, seed)[0] for seed in range(2)]
     assert grids[0].shape == grids[1].shape and not np.array_equal(grids[0], grids[1])
 
 
 @needs_fashion_gan
 def test_fashion_samples_use_clothes_names():
-    _, rows, _ = sample_grid(FASHION, "all", 10, 0)
+    _, rows, _ = sample_gan_grid(FASHION, "all", 10, 0)
     assert rows[0]["class"] == "T-shirt/top" and rows[9]["class"] == "Ankle boot"
 
 
 @needs_gan
 def test_latent_walk_strip_and_point():
-    strip = latent_walk(MNIST, 0, 1, "3", "8", 6)
+    strip = gan_latent_walk(MNIST, 0, 1, "3", "8", 6)
     assert strip.ndim == 3 and strip.shape[1] > strip.shape[0] * 5  # one row of 6 tiles
-    a, text_a = walk_point(MNIST, 0, 1, "3", "8", 0.0)
-    b, _ = walk_point(MNIST, 0, 1, "3", "8", 1.0)
-    again, _ = walk_point(MNIST, 0, 1, "3", "8", 0.0)
+    a, text_a = gan_walk_frame(MNIST, 0, 1, "3", "8", 0.0)
+    b, _ = gan_walk_frame(MNIST, 0, 1, "3", "8", 1.0)
+    again, _ = gan_walk_frame(MNIST, 0, 1, "3", "8", 0.0)
     assert a.shape == (280, 280) and np.array_equal(a, again) and not np.array_equal(a, b)
     assert "t = 0.00" in text_a and "P(real)" in text_a
     # 'all' derives the class from the seed, so the walk is still fully determined by its inputs
-    assert np.array_equal(latent_walk(MNIST, 5, 9, "all", "all", 3), latent_walk(MNIST, 5, 9, "all", "all", 3))
+    assert np.array_equal(gan_latent_walk(MNIST, 5, 9, "all", "all", 3), gan_latent_walk(MNIST, 5, 9, "all", "all", 3))
 
 
 @pytest.mark.parametrize("args, match", [
@@ -95,7 +95,7 @@ def test_latent_walk_strip_and_point():
 ])
 def test_sample_grid_rejects_bad_input(args, match):
     with pytest.raises(gr.Error, match=match):
-        sample_grid(*args)
+        sample_gan_grid(*args)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -107,13 +107,13 @@ def test_sample_grid_rejects_bad_input(args, match):
 ])
 def test_latent_walk_rejects_bad_input(kwargs, match):
     with pytest.raises(gr.Error, match=match):
-        latent_walk(**{"dataset": MNIST, **kwargs})
+        gan_latent_walk(**{"dataset": MNIST, **kwargs})
 
 
 @pytest.mark.parametrize("t", [-0.1, 1.5, "half", None])
 def test_walk_point_rejects_bad_position(t):
     with pytest.raises(gr.Error, match="Position"):
-        walk_point(MNIST, 0, 1, "all", "all", t)
+        gan_walk_frame(MNIST, 0, 1, "all", "all", t)
 
 
 def test_dataset_choices_cover_both_models_and_tab_samples_like_the_evaluation():
@@ -127,7 +127,7 @@ def test_dataset_choices_cover_both_models_and_tab_samples_like_the_evaluation()
 @pytest.mark.parametrize("psi", [0.0, 2.0, "hot"])
 def test_sample_grid_rejects_bad_temperature(psi):
     with pytest.raises(gr.Error, match="temperature"):
-        sample_grid(MNIST, "all", 4, 0, psi)
+        sample_gan_grid(MNIST, "all", 4, 0, psi)
 
 
 def test_frechet_distance_basics():
@@ -150,11 +150,11 @@ def test_shipped_mnist_gan_meets_the_issue_targets():
 
 
 @pytest.mark.parametrize("call, english", [
-    (lambda: sample_grid(MNIST, "all", MAX_COUNT + 1, 0), "Count must be between"),
-    (lambda: sample_grid(MNIST, "all", 4, 0, 2.0), "Latent temperature must be between"),
-    (lambda: sample_grid("CIFAR", "all", 4, 0), "Dataset must be one of"),
-    (lambda: latent_walk(MNIST, class_b="x"), "Class B must be one of"),
-    (lambda: walk_point(MNIST, 0, 1, "all", "all", 1.5), "Position t must be between"),
+    (lambda: sample_gan_grid(MNIST, "all", MAX_COUNT + 1, 0), "Count must be between"),
+    (lambda: sample_gan_grid(MNIST, "all", 4, 0, 2.0), "Latent temperature must be between"),
+    (lambda: sample_gan_grid("CIFAR", "all", 4, 0), "Dataset must be one of"),
+    (lambda: gan_latent_walk(MNIST, class_b="x"), "Class B must be one of"),
+    (lambda: gan_walk_frame(MNIST, 0, 1, "all", "all", 1.5), "Position t must be between"),
 ])
 def test_errors_carry_english_and_chinese(call, english):
     import re

@@ -10,7 +10,7 @@ import torch
 
 import demos.gnn as gnn
 from conftest import ROOT
-from demos.gnn import classify_graph, inspect_node, train_karate
+from demos.gnn import classify_citation_graph, inspect_graph_node, train_karate
 from models.data import BUNDLED_DIR
 from models.gnn import (GCN, RAW_SUFFIXES, NodeMLP, PlanetoidMissingError, evaluate_one, load_planetoid,
                         missing_planetoid_files, planetoid_raw_dir, train_node_classifier)
@@ -30,7 +30,7 @@ def fast_frames(monkeypatch):
 # --- Cora / CiteSeer -------------------------------------------------------------------
 @pytest.mark.parametrize("dataset, classes", [("Cora", 7), ("CiteSeer", 6)])
 def test_classify_graph_shows_both_models(dataset, classes):
-    gcn_graph, mlp_graph, gcn_emb, mlp_emb, summary = classify_graph(dataset)
+    gcn_graph, mlp_graph, gcn_emb, mlp_emb, summary = classify_citation_graph(dataset)
     for image in (gcn_graph, mlp_graph, gcn_emb, mlp_emb):
         assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
     assert gcn_graph.shape[1] == gnn.GRAPH_SIZE and not np.array_equal(gcn_graph, mlp_graph)
@@ -47,7 +47,7 @@ def test_classify_graph_shows_both_models(dataset, classes):
 
 @pytest.mark.parametrize("hops", [1, 2, 3])
 def test_inspect_node(hops):
-    image, gcn_probs, mlp_probs, facts = inspect_node("Cora", 1701, hops)
+    image, gcn_probs, mlp_probs, facts = inspect_graph_node("Cora", 1701, hops)
     assert image.ndim == 3 and image.shape[1] == gnn.PANEL_SIZE
     for probs in (gcn_probs, mlp_probs):
         assert list(probs) == gnn.graph_view("Cora").names
@@ -58,20 +58,20 @@ def test_inspect_node(hops):
 
 
 def test_inspect_last_node_and_string_numbers():
-    assert inspect_node("CiteSeer", 3326, 1)[3].startswith("**Node 3326**")
-    assert inspect_node("Cora", "12", "2")[3].startswith("**Node 12**")  # API values may come as strings
+    assert inspect_graph_node("CiteSeer", 3326, 1)[3].startswith("**Node 3326**")
+    assert inspect_graph_node("Cora", "12", "2")[3].startswith("**Node 12**")  # API values may come as strings
 
 
 def test_node_out_of_range_says_how_many_nodes():
     with pytest.raises(gr.Error, match="2,708 nodes.*between 0 and 2707"):
-        inspect_node("Cora", 2708, 2)
+        inspect_graph_node("Cora", 2708, 2)
 
 
 def test_concurrent_requests_agree():
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda n: inspect_node("Cora", n, 2)[1], [5, 6, 5, 6]))
+        results = list(pool.map(lambda n: inspect_graph_node("Cora", n, 2)[1], [5, 6, 5, 6]))
     assert results[0] == results[2] and results[1] == results[3]
 
 
@@ -89,13 +89,13 @@ def test_concurrent_requests_agree():
 ])
 def test_bad_node_requests(args, message):
     with pytest.raises(gr.Error, match=message):
-        inspect_node(*args)
+        inspect_graph_node(*args)
 
 
 @pytest.mark.parametrize("dataset", ["PubMed", None, 3, ""])
 def test_bad_dataset_for_classify(dataset):
     with pytest.raises(gr.Error, match="Dataset must be one of"):
-        classify_graph(dataset)
+        classify_citation_graph(dataset)
 
 
 def test_without_a_data_dir_the_bundled_graphs_are_used(tmp_path, monkeypatch):
@@ -107,7 +107,7 @@ def test_without_a_data_dir_the_bundled_graphs_are_used(tmp_path, monkeypatch):
     (raw / "ind.cora.x").write_bytes(b"")
     assert planetoid_raw_dir("Cora") == BUNDLED_DIR / "planetoid" / "Cora" / "raw"
     assert missing_planetoid_files("Cora") == [] and load_planetoid("Cora").num_nodes == 2708
-    assert "GCN" in classify_graph("CiteSeer")[-1]
+    assert "GCN" in classify_citation_graph("CiteSeer")[-1]
     for name in ("Cora", "CiteSeer"):  # a complete copy in the data dir is preferred
         copy = tmp_path / "planetoid" / name / "raw"
         copy.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,7 @@ def test_missing_planetoid_data_says_what_is_missing(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DLHUB_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(models.gnn, "BUNDLED_DIR", tmp_path / "no-bundle")
-    for call in (lambda: classify_graph("Cora"), lambda: inspect_node("CiteSeer", 0, 1)):
+    for call in (lambda: classify_citation_graph("Cora"), lambda: inspect_graph_node("CiteSeer", 0, 1)):
         with pytest.raises(gr.Error, match=r"not available.*ind\.(cora|citeseer)\.x.*Karate"):
             call()
     raw = tmp_path / "planetoid" / "Cora" / "raw"

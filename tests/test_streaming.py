@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from demos.dnn import train_playground
-from demos.dqn import train_from_scratch
+from demos.dqn import train_dqn_from_scratch
 from demos.gnn import train_karate
 from demos.transformer import generate_text
 
@@ -15,7 +15,7 @@ STREAMS = {
     "dnn_train": lambda: train_playground("moons", 2, 8, "relu", 0.03, 40, 100, 1.0, 0),
     "gpt_generate": lambda: generate_text("ROMEO:\n", 12, 0.8, 40, 0.95, 0),
     "gnn_karate_train": lambda: train_karate(20, 0.01, 0),
-    "dqn_train": lambda: train_from_scratch(1_000, 0.002, 0),
+    "dqn_train": lambda: train_dqn_from_scratch(1_000, 0.002, 0),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from demos.transformer import (CHOICES, HUB_MODELS, OURS, LanguageModel, attention_matrix, generate_text,
-                               inspect_model, load_checkpoint, load_language_model, sample_next)
+                               inspect_gpt_attention, load_checkpoint, load_language_model, sample_next)
 from models.data import data_dir
 
 WEIGHTS = ROOT / "weights" / "gpt"
@@ -133,7 +133,7 @@ def test_attention_is_causal_and_rows_sum_to_one():
 
 
 def test_inspect_outputs_heatmap_top10_and_explanation():
-    heat, top, positions, text = inspect_model("To be, or not to be", 1, 1)
+    heat, top, positions, text = inspect_gpt_attention("To be, or not to be", 1, 1)
     assert heat.ndim == 3 and heat.shape[0] == heat.shape[1] > 19 * 15 and heat.dtype == np.uint8
     assert positions.shape == heat.shape
     values = list(top.values())
@@ -153,7 +153,7 @@ def test_inspect_reads_only_the_last_tokens_of_a_long_input():
 ])
 def test_bad_layer_or_head_gets_a_clear_error(layer, head, message):
     with pytest.raises(gr.Error, match=message):
-        inspect_model("To be", layer, head)
+        inspect_gpt_attention("To be", layer, head)
 
 
 # --- from_pretrained: our folder and (offline) the hub path ---------------------------------
@@ -203,10 +203,10 @@ def test_save_pretrained_round_trip_through_the_loader(tmp_path, monkeypatch, by
     frames = run("To be", 40, seed=3)  # 5 + 40 tokens > 32 positions: the window slides
     assert frames[-1][0].startswith("To be") and len(frames) == 41
     assert run("To be", 10, seed=3)[-1][0] == run("To be", 10, seed=3)[-1][0]
-    heat, top, positions, text = inspect_model("To be, or", 1, 2)
+    heat, top, positions, text = inspect_gpt_attention("To be, or", 1, 2)
     assert len(top) == 10 and heat.shape[0] == heat.shape[1]
     with pytest.raises(gr.Error, match="Layer"):
-        inspect_model("To be", 2, 1)
+        inspect_gpt_attention("To be", 2, 1)
 
 
 def test_hub_choice_offline_says_it_needs_the_internet(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from demos.word2vec import (COLUMNS, MAX_UPLOAD_BYTES, SOURCES, lookup, nearest_neighbors, train_on_text,
+from demos.word2vec import (COLUMNS, MAX_UPLOAD_BYTES, SOURCES, lookup, nearest_words, train_word2vec_on_text,
                             word_analogy, word_similarity)
 from models.data import data_dir
 
@@ -22,7 +22,7 @@ needs_text = pytest.mark.skipif(not HAS_TEXT, reason="text corpora not in the da
 
 
 def test_nearest_neighbours_table_and_map():
-    table, scatter, note = nearest_neighbors("movie", 10)
+    table, scatter, note = nearest_words("movie", 10)
     assert list(table.columns) == ["word · 词", "cosine · 余弦相似度"] and len(table) == 10
     assert "film" in set(table[WORD][:3])
     assert list(table[COSINE]) == sorted(table[COSINE], reverse=True)
@@ -35,7 +35,7 @@ def test_nearest_neighbours_table_and_map():
 
 
 def test_lookup_is_case_insensitive_and_trims():
-    table = nearest_neighbors("  Movie ", 3)[0]
+    table = nearest_words("  Movie ", 3)[0]
     assert len(table) == 3
 
 
@@ -62,7 +62,7 @@ def test_analogies():
 
 def test_unknown_word_suggests_spellings():
     with pytest.raises(gr.Error, match="Closest known spellings: movie, "):
-        nearest_neighbors("moive", 5)
+        nearest_words("moive", 5)
     with pytest.raises(gr.Error, match="spellings: beautiful"):
         word_analogy("king", "man", "beautifull")
     with pytest.raises(gr.Error, match="not among"):
@@ -89,7 +89,7 @@ def test_unknown_word_suggests_spellings():
 ])
 def test_bad_input_gets_a_clear_error(args, message):
     with pytest.raises(gr.Error, match=message):
-        nearest_neighbors(*args)
+        nearest_words(*args)
 
 
 def test_analogy_needs_three_different_words():
@@ -98,9 +98,9 @@ def test_analogy_needs_three_different_words():
 
 
 def test_concurrent_queries_agree():
-    expected = nearest_neighbors("music", 5)[0]
+    expected = nearest_words("music", 5)[0]
     with ThreadPoolExecutor(6) as pool:  # an exception in any thread fails the test
-        results = list(pool.map(nearest_neighbors, ["music"] * 6, [5] * 6))
+        results = list(pool.map(nearest_words, ["music"] * 6, [5] * 6))
     assert all(r[0].equals(expected) for r in results)
 
 
@@ -118,14 +118,14 @@ def _run(gen):
 
 
 def test_train_on_text_streams_progress_then_queries_the_user_model():
-    updates = _run(train_on_text(_lee_text(), None, 5, 5, 2))
+    updates = _run(train_word2vec_on_text(_lee_text(), None, 5, 5, 2))
     assert len(updates) >= 1 + 5 + 1
     assert "Epoch 5/5" in updates[-2][0] and "第 5/5 轮" in updates[-2][0]
     status, kv, source = updates[-1]
     assert "Trained on your text" in status and source == SOURCES[1]
     assert status.index("Trained on your text") < status.index("**已用你的文本训练完成**") and "× 50 维，共训练 5 轮" in status
     assert len(kv) > 1000 and kv.vector_size == 50
-    table = nearest_neighbors("government", 5, SOURCES[1], kv)[0]
+    table = nearest_words("government", 5, SOURCES[1], kv)[0]
     assert len(table) == 5
     assert word_similarity("government", "minister", SOURCES[1], kv).startswith("### cos(")
 
@@ -133,7 +133,7 @@ def test_train_on_text_streams_progress_then_queries_the_user_model():
 def test_train_on_uploaded_file(tmp_path):
     path = tmp_path / "text.txt"
     path.write_text(_lee_text()[:60_000], encoding="utf-8")
-    status, kv, _ = _run(train_on_text("", str(path), 2, 5, 2))[-1]
+    status, kv, _ = _run(train_word2vec_on_text("", str(path), 2, 5, 2))[-1]
     assert "Trained on your text" in status and "police" in kv.key_to_index
 
 
@@ -147,7 +147,7 @@ def test_train_on_uploaded_file(tmp_path):
 ])
 def test_train_rejects_too_little_text(text, message):
     with pytest.raises(gr.Error, match=message):
-        _run(train_on_text(text, None, 5, 5, 2))
+        _run(train_word2vec_on_text(text, None, 5, 5, 2))
 
 
 @pytest.mark.parametrize("epochs, window, min_count, message", [
@@ -156,28 +156,28 @@ def test_train_rejects_too_little_text(text, message):
 ])
 def test_train_rejects_bad_settings(epochs, window, min_count, message):
     with pytest.raises(gr.Error, match=message):
-        _run(train_on_text(_lee_text(), None, epochs, window, min_count))
+        _run(train_word2vec_on_text(_lee_text(), None, epochs, window, min_count))
 
 
 def test_train_rejects_binary_and_oversized_files(tmp_path):
     binary = tmp_path / "x.txt"
     binary.write_bytes(b"\0\1\2" * 1000)
     with pytest.raises(gr.Error, match="not plain text"):
-        _run(train_on_text("", str(binary)))
+        _run(train_word2vec_on_text("", str(binary)))
     big = tmp_path / "big.txt"
     with open(big, "wb") as f:
         f.truncate(MAX_UPLOAD_BYTES + 1)
     with pytest.raises(gr.Error, match="MB"):
-        _run(train_on_text("", str(big)))
+        _run(train_word2vec_on_text("", str(big)))
     with pytest.raises(gr.Error, match="could not be read"):
-        _run(train_on_text("", str(tmp_path / "missing.txt")))
+        _run(train_word2vec_on_text("", str(tmp_path / "missing.txt")))
 
 
 def test_long_text_is_truncated_and_said_so(monkeypatch):
     import demos.word2vec as w2v
 
     monkeypatch.setattr(w2v, "MAX_TRAIN_CHARS", 50_000)
-    status = _run(train_on_text(_lee_text(), None, 1, 5, 2))[-1][0]
+    status = _run(train_word2vec_on_text(_lee_text(), None, 1, 5, 2))[-1][0]
     assert "training uses the first 50,000" in status and "训练只使用前 50,000 个" in status
 
 
@@ -259,7 +259,9 @@ def test_tab_builds_with_api_names_and_model_card():
     with gr.Blocks() as demo:
         tab.build()
     assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"} == {
-        "word2vec_neighbors", "word2vec_similarity", "word2vec_analogy", "word2vec_train"}
+        "word2vec_neighbors", "word2vec_similarity", "word2vec_analogy"}
+    # training fills the session's gr.State: callable by scripts (they keep a session), not an MCP tool
+    assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "undocumented"} >= {"word2vec_train"}
     rho = json.loads((WEIGHTS / "metrics.json").read_text())["wordsim353_spearman"]
     texts = [plain(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown) and b.value]
     assert any("(`word2vec`)" in t and f"| wordsim353_spearman | {rho} |" in t for t in texts)
