@@ -1,5 +1,6 @@
 """Diffusion tab handlers: streamed sampling (DDIM and DDPM), the forward process, input validation (errors in
 English and 简体中文), only trained datasets offered, and that the app does not import diffusers until a model is used."""
+import time
 import subprocess
 import sys
 
