@@ -52,12 +52,20 @@ STATUS = {
     "done": ("**Transfer {transfer:.0%} leave-one-out vs scratch {scratch:.0%} {k}-fold** on your {n} drawings "
              "(chance {chance:.0%}). Transfer: the frozen digit CNN's 128 features + a new linear head, {head_steps} "
              "steps on {copies} augmented copies per drawing, {transfer_s:.1f} s for all {n} folds. Scratch: the same "
-             "CNN from random weights, {scratch_steps}+ steps per fold, {scratch_s:.1f} s. Features learned on "
-             "digits transfer to your symbols. Draw one to test the head below, or download it.",
+             "CNN from random weights, {scratch_steps}+ steps per fold, {scratch_s:.1f} s. {lesson} Draw a symbol to "
+             "test the head, or download it.",
              "**迁移学习留一法 {transfer:.0%}，从零训练 {k} 折交叉验证 {scratch:.0%}**，基于你的 {n} 幅画"
              "（随机猜测 {chance:.0%}）。迁移学习：冻结的数字 CNN 的 128 维特征 + 新的线性分类头，每幅画 {copies} 个增强副本，"
              "{head_steps} 步，{n} 折共 {transfer_s:.1f} 秒。从零训练：同样的 CNN 从随机权重开始，每折至少 {scratch_steps} 步，"
-             "{scratch_s:.1f} 秒。在数字上学到的特征可以迁移到你的符号上。在下方画一个来测试，或者下载这个分类头。"),
+             "{scratch_s:.1f} 秒。{lesson}画一个符号来测试这个分类头，或者下载它。"),
+    # the lesson, by how the two compare
+    "transfer_wins": ("Features learned on digits transfer: with the same drawings and time, the frozen CNN's "
+                      "features beat learning everything from scratch.",
+                      "在数字上学到的特征可以迁移：同样的画、同样的时间，冻结 CNN 的特征胜过从零学起。"),
+    "tie": ("Both tell these apart; make it harder (more classes, symbols that look alike, fewer drawings) to see "
+            "the difference.", "两者都能分清这些符号；增加难度（更多类别、相似的符号、更少的画）就能看出差别。"),
+    "scratch_wins": ("Here learning from scratch did better: these symbols need features the digits did not teach.",
+                     "这次从零训练更好：这些符号需要数字没有教会的特征。"),
     "uploaded": ("Loaded a head for {count} classes: {names}. Draw one to test it.",
                  "已载入一个 {count} 类的分类头：{names}。画一个来测试吧。"),
 }
@@ -301,9 +309,12 @@ def train_symbols(names, budget=DEFAULT_BUDGET, seed=0, drawings=None):
         yield both(STATUS["scratch"], **progress), skip, skip, skip, skip, skip, skip
     scratch = progress
     trained["scratch_accuracy"] = round(scratch["accuracy"], 4)
+    lesson = STATUS["transfer_wins" if transfer["accuracy"] > scratch["accuracy"] else
+                    "tie" if transfer["accuracy"] == scratch["accuracy"] else "scratch_wins"]
     status = both(STATUS["done"], transfer=transfer["accuracy"], scratch=scratch["accuracy"], k=scratch["folds"],
                   n=n, chance=1 / k, head_steps=transfer["steps"], copies=transfer["copies"],
-                  transfer_s=transfer["seconds"], scratch_steps=scratch["steps"], scratch_s=scratch["seconds"])
+                  transfer_s=transfer["seconds"], scratch_steps=scratch["steps"], scratch_s=scratch["seconds"],
+                  lesson=lesson)
     yield (status, skip, confusion_frame(confusion_matrix(labels, scratch["predictions"], k), parsed), skip,
            wrong_items(images[:, 0].numpy(), labels.tolist(), scratch["predictions"], parsed), trained,
            str(save_symbol_head(trained)))
@@ -469,14 +480,15 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             names = gr.Textbox(value=", ".join(initial), label=t("cnn.sym_names"), max_length=400)
-            target = gr.Radio(initial, value=initial[0], label=t("cnn.sym_target"))
+            # a dropdown that takes any value: its choices follow the names typed, and a script names its own
+            target = gr.Dropdown(initial, value=initial[0], label=t("cnn.sym_target"), allow_custom_value=True)
             canvas = digit_canvas(label=t("cnn.sym_canvas"))
             with gr.Row():
                 add_btn = gr.Button(t("cnn.sym_add"), variant="primary")
                 test_btn = gr.Button(t("cnn.sym_test"))
             examples_btn = gr.Button(t("cnn.sym_examples"), size="sm")
         with gr.Column(scale=1):
-            gallery = gr.Gallery(label=t("cnn.sym_drawings"), columns=8, height=260, object_fit="contain",
+            gallery = gr.Gallery(label=t("cnn.sym_drawings"), columns=6, height=280, object_fit="contain",
                                  allow_preview=False)
             with gr.Row():
                 number = gr.Number(value=None, precision=0, minimum=1, label=t("cnn.sym_number"), min_width=120)
@@ -492,8 +504,8 @@ def build() -> None:
         transfer_cm = gr.Dataframe(label=t("cnn.sym_transfer_cm"), interactive=False)
         scratch_cm = gr.Dataframe(label=t("cnn.sym_scratch_cm"), interactive=False)
     with gr.Row():
-        transfer_wrong = gr.Gallery(label=t("cnn.sym_transfer_wrong"), columns=8, height=150, allow_preview=False)
-        scratch_wrong = gr.Gallery(label=t("cnn.sym_scratch_wrong"), columns=8, height=150, allow_preview=False)
+        transfer_wrong = gr.Gallery(label=t("cnn.sym_transfer_wrong"), columns=6, height=150, allow_preview=False)
+        scratch_wrong = gr.Gallery(label=t("cnn.sym_scratch_wrong"), columns=6, height=150, allow_preview=False)
     with gr.Row():
         prediction = gr.Label(num_top_classes=3, label=t("cnn.sym_prediction"))
         seen = gr.Image(label=t("cnn.sym_seen"), height=200, interactive=False)
