@@ -27,7 +27,8 @@ from .live import Budget
 FEATURES = 128           # the shipped CNN's penultimate layer (fc1 + ReLU)
 COPIES = 16              # augmented copies per drawing whose features the head learns from...
 MAX_COPIES_TOTAL = 400   # ...fewer when there are many drawings (features cost a CNN forward pass each)
-HEAD_STEPS = 150         # full-batch Adam steps of the linear head
+HEAD_STEPS = 150         # full-batch Adam steps of the linear head...
+HEAD_MIN_STEPS = 30      # ...and at least this many, budget or not (milliseconds each: an untrained head says nothing)
 HEAD_LR = 0.05
 HEAD_WEIGHT_DECAY = 1e-3
 HEAD_SCALE = 10.0        # features are L2-normalised then scaled: softmax logits in a useful range
@@ -81,7 +82,7 @@ def fit_heads(features: torch.Tensor, labels: torch.Tensor, n_classes: int, weig
     share = weights / weights.sum(1, keepdim=True)
     budget = Budget(seconds)
     step = 0
-    while step < steps and not budget.expired():
+    while step < steps and (step < min(HEAD_MIN_STEPS, steps) or not budget.expired()):
         with torch.enable_grad():
             logits = torch.einsum("sd,fkd->fsk", features, weight) + bias[:, None]
             nll = F.cross_entropy(logits.reshape(-1, n_classes), labels.repeat(heads), reduction="none")

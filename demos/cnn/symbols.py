@@ -52,7 +52,7 @@ STATUS = {
     "done": ("**Transfer {transfer:.0%} leave-one-out vs scratch {scratch:.0%} {k}-fold** on your {n} drawings "
              "(chance {chance:.0%}). Transfer: the frozen digit CNN's 128 features + a new linear head, {head_steps} "
              "steps on {copies} augmented copies per drawing, {transfer_s:.1f} s for all {n} folds. Scratch: the same "
-             "CNN from random weights, {scratch_steps}+ steps per fold, {scratch_s:.1f} s. {lesson} Draw a symbol to "
+             "CNN from random weights, at least {scratch_steps} steps per fold, {scratch_s:.1f} s. {lesson} Draw a symbol to "
              "test the head, or download it.",
              "**迁移学习留一法 {transfer:.0%}，从零训练 {k} 折交叉验证 {scratch:.0%}**，基于你的 {n} 幅画"
              "（随机猜测 {chance:.0%}）。迁移学习：冻结的数字 CNN 的 128 维特征 + 新的线性分类头，每幅画 {copies} 个增强副本，"
@@ -267,7 +267,7 @@ def train_symbols(names, budget=DEFAULT_BUDGET, seed=0, drawings=None):
     """Train on your drawings: a new head on the frozen digit CNN (transfer) and the same CNN from scratch.
 
     The transfer head is scored by leave-one-out over your drawings, the scratch network by stratified k-fold
-    (k <= 5); the transfer side gets at most half of the budget, scratch the rest. Streams progress.
+    (k <= 5); the transfer side gets half of the budget, scratch the rest (at least half). Streams progress.
 
     Args:
         names: your class names separated by commas (every class needs at least 2 drawings).
@@ -303,7 +303,8 @@ def train_symbols(names, budget=DEFAULT_BUDGET, seed=0, drawings=None):
 
     trained = {"classes": parsed, "weight": transfer["weight"].numpy(), "bias": transfer["bias"].numpy(),
                "transfer_accuracy": round(transfer["accuracy"], 4), "drawings": n}
-    for progress in train_from_scratch(images, labels, k, gen, max(0.5, budget - transfer["seconds"])):
+    # scratch gets the rest of the budget, and never less than the half the transfer side was given
+    for progress in train_from_scratch(images, labels, k, gen, max(budget / 2, budget - transfer["seconds"])):
         if progress.get("done"):
             break
         yield both(STATUS["scratch"], **progress), skip, skip, skip, skip, skip, skip
