@@ -19,7 +19,7 @@ CROSS = [[(0.25, 0.25), (0.75, 0.75)], [(0.75, 0.25), (0.25, 0.75)]]
 
 def test_draw_add_train_and_test(page):
     page.get_by_role("tab", name="CNN").click()
-    page.get_by_text("Teach it your own symbols").wait_for(timeout=10_000)
+    page.get_by_text("Teach it your own symbols").wait_for(timeout=30_000)
     # the section's canvas is the tab's last one; the first stroke draws (brush preselected); Add files the
     # drawing under the chosen class and clears the canvas (the brush stays selected: the second drawing below)
     draw(page, -1, CIRCLE)

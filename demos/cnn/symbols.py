@@ -533,3 +533,34 @@ def build() -> None:
     test_btn.click(predict_symbol, [canvas, trained], [prediction, seen, heat], api_name="cnn_symbols_predict")
     upload.upload(upload_symbol_head, upload, [trained, status], api_name="cnn_symbols_upload",
                   api_visibility="undocumented")
+
+
+def measure_example_set(seeds=(0, 1, 2), scratch_steps=(12, 60)) -> list[dict]:
+    """Transfer (leave-one-out) and scratch (k-fold) accuracies on the example set with step caps instead of a clock,
+    so the numbers do not depend on how busy the machine is. 12 scratch steps per fold is about what the default
+    budget gives on an idle 2-core CPU. Run: python -c "from demos.cnn.symbols import measure_example_set as m; print(m())"
+    """
+    import time
+
+    import torch
+    from models.symbols import leave_one_out_accuracy, train_from_scratch
+
+    names, _, drawings, _, _ = load_symbol_examples()
+    parsed, images, labels = training_set(names, drawings)
+    extractor = load_digit_model("cnn")
+    rows = []
+    for seed in seeds:
+        start = time.perf_counter()
+        *_, transfer = leave_one_out_accuracy(extractor, images, labels, len(parsed), torch.Generator().manual_seed(seed),
+                                              seconds=1e9)
+        row = {"seed": seed, "drawings": len(labels), "transfer_loo": round(transfer["accuracy"], 3),
+               "transfer_s": round(time.perf_counter() - start, 2)}
+        for steps in scratch_steps:
+            start = time.perf_counter()
+            *_, scratch = train_from_scratch(images, labels, len(parsed), torch.Generator().manual_seed(seed),
+                                             seconds=1e9, steps=steps)
+            row[f"scratch_kfold_{steps}_steps"] = round(scratch["accuracy"], 3)
+            row[f"scratch_{steps}_steps_s"] = round(time.perf_counter() - start, 2)
+        rows.append(row)
+    return rows
+
