@@ -94,6 +94,7 @@ def model_loaders() -> dict:
 def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
     from .cnn import predict_digit_cnn
+    from .cnn.symbols import DEFAULT_BUDGET, load_symbol_examples, train_symbols
     from .dnn import predict_digit_mlp, train_playground
     from .diffusion import sample_diffusion
     from .dqn import play_cartpole_episode
@@ -105,9 +106,20 @@ def handler_cases() -> dict:
     from .word2vec import nearest_words, word_analogy
 
     digit = _digit_input()
+    symbol_names, _, symbol_drawings, _, _ = load_symbol_examples()
+
+    def train_symbols_example():
+        return train_symbols(symbol_names, DEFAULT_BUDGET, 0, symbol_drawings)
+
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
+        "cnn_symbols_train first update (example set: 20 drawings, 5 classes)": (
+            lambda: next(iter(train_symbols_example())), 1_000),
+        "cnn_symbols_train transfer accuracy (leave-one-out done)": (
+            lambda: next(u for u in train_symbols_example() if "leave-one-out**" in u[0]), 5_000),
+        f"cnn_symbols_train to the end ({DEFAULT_BUDGET:g} s budget, streamed)": (
+            lambda: list(train_symbols_example()), 10_000),
         "dnn_train (moons, 300 epochs, 44 streamed frames)": (lambda: list(train_playground()), 1_500),
         "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),

@@ -11,15 +11,19 @@ CANVAS = 360  # px; big enough for a finger, small enough to fit beside the outp
 
 # Gradio's Sketchpad starts with no tool selected and ignores strokes until the
 # brush is picked. This script (added to the page head by app.py) selects the
-# brush on every digit canvas as soon as it appears, so the first stroke draws.
+# brush on every digit canvas as soon as it appears, so the first stroke draws,
+# and again whenever a handler resets the canvas (a None value drops the tool).
 SELECT_BRUSH_JS = """
 <script>
 (() => {
+  const BRUSH = 'button[aria-label="Brush"], button[title="Brush"], button[aria-label="Draw"], button[title="Draw"]';
+  const TOOLS = BRUSH + ', button[aria-label="Erase"], button[title="Erase"]';
   const pick = () => {
     document.querySelectorAll('.digit-canvas').forEach((root) => {
-      if (root.dataset.brushPicked) return;
-      const brush = root.querySelector('button[aria-label="Brush"], button[title="Brush"], button[aria-label="Draw"], button[title="Draw"]');
-      if (brush && brush.offsetParent !== null) { brush.click(); root.dataset.brushPicked = '1'; }
+      const picked = [...root.querySelectorAll(TOOLS)].some((b) => b.classList.contains('highlight'));
+      if (root.dataset.brushPicked && picked) return;
+      const brush = root.querySelector(BRUSH);
+      if (brush && brush.offsetParent !== null) { if (!picked) brush.click(); root.dataset.brushPicked = '1'; }
     });
   };
   new MutationObserver(pick).observe(document.documentElement, {childList: true, subtree: true, attributes: true});

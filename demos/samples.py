@@ -58,3 +58,40 @@ def sketchpad_value(image: np.ndarray) -> dict:
     """What gr.Sketchpad(type="numpy") hands a handler: background, layers, composite."""
     blank = np.zeros_like(image)
     return {"background": blank, "layers": [image], "composite": image}
+
+
+# the one-click example set of the CNN tab's "teach it your own symbols": tick, cross, circle, triangle, square
+SYMBOL_STROKES = {
+    "✓": [[(0.1, 0.55), (0.38, 0.85), (0.9, 0.12)]],
+    "✗": [[(0.15, 0.12), (0.85, 0.88)], [(0.85, 0.12), (0.15, 0.88)]],
+    "○": [_ellipse(0.5, 0.5, 0.4, 0.4, n=48)],
+    "△": [[(0.5, 0.1), (0.9, 0.85), (0.1, 0.85), (0.5, 0.1)]],
+    "□": [[(0.12, 0.12), (0.88, 0.12), (0.88, 0.88), (0.12, 0.88), (0.12, 0.12)]],
+}
+
+
+def draw_symbol(strokes, rng: np.random.Generator, canvas: int = 360) -> np.ndarray:
+    """One hand-drawn-looking copy of `strokes` (black on transparent RGBA, like gr.Sketchpad): the points wobble,
+    and the size, place, slant and pen width vary as a person's do."""
+    img = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    size = canvas * rng.uniform(0.45, 0.7)
+    cx, cy = canvas * rng.uniform(0.4, 0.6, size=2)
+    angle = math.radians(rng.uniform(-15, 15))
+    cos, sin, stretch = math.cos(angle), math.sin(angle), rng.uniform(0.85, 1.15)
+    width = int(rng.integers(8, 22))
+    for stroke in strokes:
+        points = np.asarray(stroke) - 0.5 + rng.normal(0, 0.025, (len(stroke), 2))
+        x, y = points[:, 0] * stretch, points[:, 1] / stretch
+        points = [(cx + size * (cos * u - sin * v), cy + size * (sin * u + cos * v)) for u, v in zip(x, y)]
+        draw.line(points, fill=(0, 0, 0, 255), width=width, joint="curve")
+        r = width / 2
+        for px, py in (points[0], points[-1]):
+            draw.ellipse((px - r, py - r, px + r, py + r), fill=(0, 0, 0, 255))
+    return np.asarray(img)
+
+
+def example_symbols(per_class: int = 4, seed: int = 0) -> list[tuple[str, np.ndarray]]:
+    """(class name, drawing) pairs: `per_class` jittered drawings of each symbol in SYMBOL_STROKES."""
+    rng = np.random.default_rng(seed)
+    return [(name, draw_symbol(strokes, rng)) for name, strokes in SYMBOL_STROKES.items() for _ in range(per_class)]

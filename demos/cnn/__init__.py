@@ -1,43 +1,15 @@
-"""CNN tab: handwritten digit recognition with a convolutional network, and what it looks at."""
+"""CNN tab: handwritten digit recognition with a convolutional network, what it looks at, and (symbols.py) teaching
+its features new symbols of the learner's own."""
 from __future__ import annotations
 
 import gradio as gr
 import numpy as np
 
-from .common import colorize, heat_overlay, model_card, principle, tile, upscale
-from .digits import digit_canvas, digit_probabilities, label_dict, load_digit_model, model_view, read_digit
-from .i18n import t
-
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4
-
-
-def occlusion_map(model, digit: np.ndarray, target: int) -> np.ndarray:
-    """How much the target class's probability drops when each patch is blacked out (0..1)."""
-    starts = range(0, 28 - OCCLUSION_PATCH + 1, OCCLUSION_STRIDE)
-    # blacking out a patch with no ink leaves the image unchanged: its drop is exactly 0, skip it
-    patches = [(y, x) for y in starts for x in starts
-               if digit[y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH].any()]
-    batch = np.repeat(digit[None], len(patches), axis=0)
-    for k, (y, x) in enumerate(patches):
-        batch[k, y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH] = 0
-    base = digit_probabilities(model, digit[None])[0, target]
-    drops = np.clip(base - digit_probabilities(model, batch)[:, target], 0, None)
-    heat, count = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
-    for (y, x), drop in zip(patches, drops):
-        heat[y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH] += drop
-        count[y:y + OCCLUSION_PATCH, x:x + OCCLUSION_PATCH] += 1
-    heat /= np.maximum(count, 1)
-    return heat / heat.max() if heat.max() > 0 else heat
-
-
-def first_layer_maps(model, digit: np.ndarray) -> np.ndarray:
-    """The first convolution's 32 feature maps as one image grid (4 rows x 8)."""
-    import torch
-
-    with torch.inference_mode():
-        x = torch.from_numpy(digit).view(1, 1, 28, 28).to(next(model.parameters()).device)
-        maps = model.first_layer(x.to(next(model.parameters()).dtype))[0].float().cpu().numpy()
-    return tile([upscale(colorize(m), 3) for m in maps], columns=8)
+from ..common import model_card, principle
+from ..digits import digit_canvas, label_dict, load_digit_model, read_digit
+from ..i18n import t
+from . import symbols
+from .views import first_layer_maps, prediction_views
 
 
 def predict_digit_cnn(image):
@@ -53,9 +25,8 @@ def predict_digit_cnn(image):
     """
     digit = read_digit(image)
     model = load_digit_model("cnn")
-    probs = digit_probabilities(model, digit[None])[0]
-    heat = occlusion_map(model, digit, int(probs.argmax()))
-    return label_dict(probs), model_view(digit), first_layer_maps(model, digit), heat_overlay(digit, heat)
+    probs, seen, heat = prediction_views(model, digit)
+    return label_dict(probs), seen, first_layer_maps(model, digit), heat
 
 
 def predict_uploaded_digit_cnn(image):
@@ -73,6 +44,7 @@ def predict_uploaded_digit_cnn(image):
 
 TEXT = {
     "en": {
+        **symbols.TEXT["en"],
         "cnn.title": "CNN",
         "cnn.intro": """
 A **convolutional neural network** slides small learned filters (3×3 here) over the image, so the same
@@ -118,6 +90,7 @@ shows which parts of the digit the final prediction depends on.
         "cnn.maps": "First conv layer: 32 feature maps",
     },
     "zh-CN": {
+        **symbols.TEXT["zh-CN"],
         "cnn.title": "CNN 卷积网络",
         "cnn.intro": """
 **卷积神经网络**让一组学到的小滤波器（这里是 3×3）在图像上滑动，因此同一个笔画检测器在图中任何位置都起作用；
@@ -161,7 +134,7 @@ $p(i,j) = \max_{u,v\in\{0,1\}} z(2i+u,\, 2j+v)$，分辨率减半，网络也因
 
 
 def example_pictures() -> list[np.ndarray]:
-    from .samples import draw_digit
+    from ..samples import draw_digit
 
     return [
         draw_digit(7, background="white", width=18),
@@ -196,3 +169,4 @@ def build() -> None:
     draw_btn.click(predict_digit_cnn, canvas, outputs, api_name="cnn_predict")
     upload_btn.click(predict_uploaded_digit_cnn, upload, outputs, api_name="cnn_predict_image")
     upload.upload(predict_digit_cnn, upload, outputs, api_visibility="private")
+    symbols.build()
