@@ -1,0 +1,80 @@
+"""The live sections of the ResNet (plain vs residual) and LSTM (RNN vs LSTM memory) tabs in Chromium: set a tiny
+budget, train, see the curves and the gradient plot, upload a trained pair. Screenshots land in test-artifacts/."""
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url, wait_until="load")  # not "networkidle": gr.State keeps a heartbeat open
+        page.get_by_role("tab", name="ResNet").wait_for(timeout=60_000)
+        yield page
+        browser.close()
+
+
+def set_slider(panel, label: str, value) -> None:
+    """Type a value into a slider's number box (Gradio labels it "number input for <label>")."""
+    box = panel.get_by_label(f"number input for {label}", exact=True)
+    box.scroll_into_view_if_needed()
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def plot_has_lines(panel, title: str) -> bool:
+    plot = panel.locator(".block", has=panel.get_by_text(title, exact=True)).last
+    return plot.locator("canvas, svg path").count() > 0
+
+
+def test_resnet_trains_plain_and_residual_side_by_side(page, tmp_path):
+    page.get_by_role("tab", name="ResNet").click()
+    panel = page.locator("[role=tabpanel]:visible").first
+    set_slider(panel, "Depth (weight layers)", 8)
+    set_slider(panel, "Width (channels of the first stage)", 4)
+    set_slider(panel, "Max steps (both networks do the same number)", 20)
+    panel.get_by_role("button", name="Train plain and residual").click()
+    panel.get_by_text("step 20", exact=False).first.wait_for(timeout=90_000)
+    panel.get_by_text("done", exact=False).first.wait_for(timeout=30_000)
+    assert plot_has_lines(panel, "Training loss")
+    assert plot_has_lines(panel, "Gradient norm of every layer's weights (log10)")
+    panel.get_by_text("plain-vs-residual-8.zip").first.wait_for(timeout=10_000)
+    panel.get_by_text("Gradient norm of every layer's weights (log10)").first.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "resnet_depth.png", full_page=False)
+
+    # a pair made by the same handler, uploaded: the gradient flow of the uploaded networks on a fresh batch
+    from demos.resnet.depth import resnet_depth_train
+
+    *_, pair_zip, _ = list(resnet_depth_train(depth=8, width=4, max_steps=3))[-1]
+    upload = panel.locator(".block", has=panel.get_by_text("Upload a trained pair (zip)")).last
+    upload.locator("input[type=file]").set_input_files(pair_zip)
+    panel.get_by_text("uploaded pair", exact=False).first.wait_for(timeout=30_000)
+
+
+def test_lstm_memory_trains_rnn_and_lstm_against_chance(page):
+    page.get_by_role("tab", name="LSTM").click()
+    panel = page.locator("[role=tabpanel]:visible").first
+    set_slider(panel, "Distance T (distractor steps)", 8)
+    set_slider(panel, "Hidden units (both networks)", 16)
+    set_slider(panel, "Max steps (both networks do the same number)", 60)
+    panel.get_by_role("button", name="Train RNN and LSTM").click()
+    panel.get_by_text("step 60", exact=False).first.wait_for(timeout=90_000)
+    panel.get_by_text("done", exact=False).first.wait_for(timeout=30_000)
+    assert plot_has_lines(panel, "Held-out accuracy against chance")
+    assert plot_has_lines(panel, "Gradient of the loss w.r.t. each input step (log10)")
+    panel.get_by_text("rnn-vs-lstm-T8.zip").first.wait_for(timeout=10_000)
+    panel.get_by_role("button", name="Test on fresh sequences of distance T").click()
+    panel.get_by_text("trained in this session", exact=False).first.wait_for(timeout=30_000)
+    panel.get_by_text("Held-out accuracy against chance").first.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "lstm_memory.png", full_page=False)
