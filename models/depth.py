@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .live import Budget
+from .pairs import record_loss
 
 MODES = ("degradation", "vanishing")
 NETWORKS = ("plain", "residual")
@@ -186,6 +187,15 @@ def train_pair(models: dict[str, DepthNet], data, lr: float, batch_size: int, se
         return {"step": step, "elapsed": budget.elapsed(), "done": done, "history": history,
                 "grad_init": grad_init, "grad_now": {k: list(v) for k, v in grad_now.items()}}
 
+    def measure():
+        nonlocal seen
+        for name, model in models.items():
+            history[name]["acc_step"].append(step)
+            history[name]["train_acc"].append(correct[name] / seen)
+            history[name]["test_acc"].append(accuracy(model, x_test, y_test))
+            correct[name] = 0
+        seen = 0
+
     for m in models.values():
         m.train()
     while step < max_steps and not budget.expired():
@@ -210,21 +220,14 @@ def train_pair(models: dict[str, DepthNet], data, lr: float, batch_size: int, se
             else:
                 grad_now[name] = GRAD_SMOOTH * grad_now[name] + (1 - GRAD_SMOOTH) * np.array(norms)
             optimizers[name].step()
-            value = loss.detach().item()
-            if not math.isfinite(value):
-                raise FloatingPointError("the loss diverged (became NaN/inf): lower the learning rate")
-            history[name]["step"].append(step)
-            history[name]["loss"].append(value)
+            record_loss(history[name], step, loss)
             correct[name] += int((logits.detach().argmax(1) == yb).sum())
-        if step % EVAL_EVERY == 0 or step == max_steps:
-            for name, model in models.items():
-                history[name]["acc_step"].append(step)
-                history[name]["train_acc"].append(correct[name] / seen)
-                history[name]["test_acc"].append(accuracy(model, x_test, y_test))
-                correct[name] = 0
-            seen = 0
+        if step % EVAL_EVERY == 0:
+            measure()
         if budget.due():
             yield progress(False)
+    if seen:  # the steps since the last measurement
+        measure()
     yield progress(True)
 
 

@@ -2,7 +2,19 @@
 flat dict, each key prefixed by the network's name ("plain.stem.weight", "lstm.recurrent.weight_hh_l0")."""
 from __future__ import annotations
 
+import math
+
 import torch.nn as nn
+
+
+def record_loss(history: dict, step: int, loss) -> None:
+    """Append a training step's loss to a network's history (lists "step" and "loss"); a NaN/inf loss stops the
+    run with FloatingPointError (the tab says: lower the learning rate)."""
+    value = loss.detach().item()
+    if not math.isfinite(value):
+        raise FloatingPointError("the loss diverged (became NaN/inf): lower the learning rate")
+    history["step"].append(step)
+    history["loss"].append(value)
 
 
 def pair_tensors(models: dict[str, nn.Module]) -> dict:

@@ -8,15 +8,16 @@ import pytest
 import torch
 
 from demos.lstm.memory import lstm_memory_gradients, lstm_memory_train, lstm_memory_upload
-from models.memory import SYMBOLS, build_pair, grad_ratio, input_grad_norms, make_batch, train_pair
+from models.memory import DISTRACTORS, SYMBOLS, build_pair, grad_ratio, input_grad_norms, make_batch, train_pair
 
 
 def test_batch_marks_the_first_symbol_and_asks_for_it():
     x, y = make_batch(32, 7, torch.Generator().manual_seed(0))
-    assert x.shape == (32, 8, SYMBOLS + 1)
+    assert x.shape == (32, 8, SYMBOLS + 1 + DISTRACTORS)
     assert torch.equal(x[:, 0, :SYMBOLS].argmax(1), y)
-    assert x[:, 0, SYMBOLS].eq(1).all() and x[:, 1:, SYMBOLS].eq(0).all()
-    assert x[:, :, :SYMBOLS].sum(2).eq(1).all()  # one symbol per step, the distractors from the same 8
+    assert x[:, 0, SYMBOLS].eq(1).all() and x[:, 1:, :SYMBOLS + 1].eq(0).all()
+    assert x[:, 1:, SYMBOLS + 1:].sum(2).eq(1).all() and x[:, 0, SYMBOLS + 1:].eq(0).all()  # one distractor per step
+    assert len(set(x[:, 1:, SYMBOLS + 1:].argmax(2).flatten().tolist())) == DISTRACTORS
 
 
 def test_lstm_forget_gate_bias_and_same_seed_same_weights():

@@ -13,7 +13,7 @@ from ..pairs import curve_frame, diverged, no_run, profile_frame, ratio
 SYMBOLS = 8                                  # = models.memory.SYMBOLS (no torch import when the tab is built)
 LIMITS = {"distance": (5, 200), "hidden": (8, 64), "lr": (0.0005, 0.05), "batch": (16, 256), "seconds": (1, 30),
           "steps": (1, 5000), "forget_bias": (-2.0, 6.0)}
-DEFAULTS = {"distance": 50, "hidden": 64, "lr": 0.01, "batch": 64, "seconds": 30, "steps": 2000, "forget_bias": 3.0,
+DEFAULTS = {"distance": 50, "hidden": 32, "lr": 0.01, "batch": 64, "seconds": 30, "steps": 2000, "forget_bias": 3.0,
             "seed": 0}
 KIND = "lstm-memory-pair"
 NAMES = {"rnn": "tanh RNN · 普通 RNN", "lstm": "LSTM"}
@@ -165,8 +165,8 @@ TEXT = {
     "en": {
         "lstm.memory_intro": """
 ### Memory over distance: train it yourself
-A toy task made in code: a sequence shows one of 8 symbols (marked as the first), then **T** random symbols of the
-same 8 as distractors; at the end the network must name the first one. Guessing gives 1/8 = 12.5 %. Press **Train**:
+A toy task made in code: a sequence shows one of 8 symbols (marked "remember this"), then **T** random distractors
+(8 other symbols); at the end the network must name the first one. Guessing gives 1/8 = 12.5 %. Press **Train**:
 a **tanh RNN** and an **LSTM** with the same number of hidden units learn side by side on the same batches (Adam,
 gradient clipping at norm 1), at most 30 seconds, and are measured on 256 held-out sequences. The LSTM's
 **forget-gate bias** starts at 3: its forget gate keeps sigmoid(3) = 95 % of the cell per step, 0.95⁵⁰ ≈ 8 % over
@@ -199,8 +199,8 @@ and which the LSTM learns to hold open. At small T (try 5-10) both learn.
     "zh-CN": {
         "lstm.memory_intro": """
 ### 跨越距离的记忆：亲手训练
-一个用代码生成的小任务：序列先给出 8 个符号中的一个（带“第一个”的标记），之后是 **T** 个从同样 8 个符号里随机抽取的
-干扰符号；最后网络必须说出第一个符号是什么。瞎猜的准确率是 1/8 = 12.5%。点 **训练**：隐藏单元数相同的**普通 tanh RNN**
+一个用代码生成的小任务：序列先给出 8 个符号中的一个（带“记住它”的标记），之后是 **T** 个随机的干扰符号（另外 8 个符号）；
+最后网络必须说出第一个符号是什么。瞎猜的准确率是 1/8 = 12.5%。点 **训练**：隐藏单元数相同的**普通 tanh RNN**
 和 **LSTM** 在同样的批次上并排学习（Adam，梯度裁剪到范数 1），最多 30 秒，并在 256 条留出序列上测量。LSTM 的**遗忘门偏置**初始为 3：遗忘门每步保留
 sigmoid(3) = 95% 的记忆单元，50 步后还剩 0.95⁵⁰ ≈ 8%。试试常被推荐的 1：sigmoid(1)⁵⁰ ≈ 1.5·10⁻⁷，在 T = 50 时
 LSTM 也几乎得不到梯度，只能从极微弱的信号里找到记忆。

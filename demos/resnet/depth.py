@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..common import both, check_choice, check_number, seed_generator
+from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
 from ..pairs import curve_frame, diverged, no_run, profile_frame, ratio
@@ -17,9 +17,8 @@ DEFAULTS = {"depth": 32, "width": 8, "mode": "degradation", "lr": 0.05, "batch":
             "seed": 0}
 KIND = "resnet-depth-pair"
 NAMES = {"plain": "plain · 普通网络", "residual": "residual · 残差网络"}
-ACC_NAMES = {"plain": "plain · 普通网络", "residual": "residual · 残差网络"}
 AXES = {"step": "step · 训练步", "loss": "training loss · 训练损失", "accuracy": "accuracy · 准确率",
-        "layer": "layer (input → output) · 层（输入 → 输出）", "norm": "log10 ‖∂L/∂W‖ (weights)· 权重梯度范数",
+        "layer": "layer (input → output) · 层（输入 → 输出）", "norm": "log10 ‖∂L/∂W‖ · 权重梯度范数",
         "series": "network · 网络"}
 
 STATUS = {
@@ -43,8 +42,6 @@ MODES_ZH = {"degradation": "退化（批归一化 + ReLU）", "vanishing": "梯�
 def _checked(depth, width, mode, learning_rate, batch_size, seconds, max_steps):
     depth = check_number(depth, ("Depth", "深度"), DEPTHS[0], DEPTHS[-1], integer=True)
     if depth not in DEPTHS:
-        from ..common import error
-
         raise error(f"Depth must be one of {', '.join(map(str, DEPTHS))} (6 × blocks + 2; got {depth}).",
                     f"深度必须是 {', '.join(map(str, DEPTHS))} 之一（6 × 模块数 + 2；收到的是 {depth}）。")
     return (depth, check_number(width, ("Width", "宽度"), *LIMITS["width"], integer=True),
@@ -60,12 +57,12 @@ def _ratios(norms: dict) -> dict:
 
 
 def _frames(progress: dict):
-    history = progress["history"]
-    loss = curve_frame(history, "step", "loss", NAMES)
-    train = curve_frame(history, "acc_step", "train_acc", {k: f"{v} · train 训练" for k, v in ACC_NAMES.items()})
-    held = curve_frame(history, "acc_step", "test_acc", {k: f"{v} · held-out 留出" for k, v in ACC_NAMES.items()})
     import pandas as pd
 
+    history = progress["history"]
+    loss = curve_frame(history, "step", "loss", NAMES)
+    train = curve_frame(history, "acc_step", "train_acc", {k: f"{v} · train 训练" for k, v in NAMES.items()})
+    held = curve_frame(history, "acc_step", "test_acc", {k: f"{v} · held-out 留出" for k, v in NAMES.items()})
     grads = profile_frame(progress["grad_init"], progress["grad_now"], NAMES, "layer")
     return loss, pd.concat([train, held], ignore_index=True), grads
 
@@ -131,14 +128,14 @@ def resnet_depth_train(depth=DEFAULTS["depth"], width=DEFAULTS["width"], mode=DE
 
 
 def _fresh_view(run: dict, seed) -> tuple:
+    import torch
+
     from models.data import live_training_sample
     from models.depth import accuracy, fresh_batch_grad_norms, prepare_data
 
     config = run["config"]
     generator = seed_generator(seed)
     x_train, y_train, x_test, y_test = prepare_data(*live_training_sample())
-    import torch
-
     index = torch.randperm(len(x_train), generator=generator)[:config["batch_size"]]
     norms = {name: fresh_batch_grad_norms(model, x_train[index], y_train[index]) for name, model in run["models"].items()}
     accs = {f"{name}_acc": accuracy(model, x_test, y_test) for name, model in run["models"].items()}
