@@ -115,9 +115,9 @@ def handler_cases() -> dict:
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
         "resnet_depth_train first update (depth 32, default)": (lambda: next(iter(resnet_depth_train())), 2_000),
-        "resnet_depth_train (depth 32, default: 30 s or 300 steps)": (lambda: list(resnet_depth_train()), 31_000),
+        "resnet_depth_train (depth 32, default: 30 s or 150 steps)": (lambda: list(resnet_depth_train()), 31_000),
         "lstm_memory_train first update (T = 50, default)": (lambda: next(iter(lstm_memory_train())), 2_000),
-        "lstm_memory_train (T = 50, default: 30 s or 2,000 steps)": (lambda: list(lstm_memory_train()), 31_000),
+        "lstm_memory_train (T = 50, default: 30 s or 600 steps)": (lambda: list(lstm_memory_train()), 31_000),
         "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),
         "gpt_generate first token (time to first streamed chunk)": (
@@ -145,7 +145,7 @@ def live_targets() -> dict:
         *_, run = list(resnet_depth_train(depth=depth, max_steps=steps))[-1]
         return {"steps": run["config"]["steps"], "final_loss": run["config"]["final_loss"]}
 
-    deep = depth_run(32, 300)
+    deep = depth_run(32, 150)
     shallow = depth_run(8, deep["steps"])  # the same number of steps as the deep pair managed
     memory = {}
     for distance in (50, 10):

@@ -52,6 +52,20 @@ def profile_frame(init: dict[str, list[float]], now: dict[str, list[float]] | No
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({x_name: [], "log10 norm": [], "series": []})
 
 
+def keep_pair_row(prefix: str, elem_id: str):
+    """A row with the trained pair's download, its upload, and the button that re-shows the gradient picture:
+    labels `<prefix>_download`, `<prefix>_upload`, `<prefix>_fresh` of the tab's TEXT. -> (download, upload, fresh)"""
+    import gradio as gr
+
+    from .i18n import t
+
+    with gr.Row():
+        download = gr.File(label=t(f"{prefix}_download"), interactive=False, elem_id=f"{elem_id}-download")
+        upload = gr.File(label=t(f"{prefix}_upload"), file_types=[".zip"], type="filepath")
+        fresh = gr.Button(t(f"{prefix}_fresh"))
+    return download, upload, fresh
+
+
 def ratio(a: float, b: float) -> float:
     """a / b, NaN where it is not defined (for status lines)."""
     return a / b if b and math.isfinite(a) and math.isfinite(b) else float("nan")

@@ -169,9 +169,9 @@ def train_pair(models: dict[str, DepthNet], data, lr: float, batch_size: int, se
     """Train both networks on the same batches, one SGD step each in turn, for `seconds` or `max_steps` steps.
 
     Yields progress dicts (about every 0.5 s, and once at the end with "done": True):
-      step, elapsed, history {name: {"step", "loss", "train_acc", "test_acc"}} (loss = per-step training loss;
-      accuracies every EVAL_EVERY steps: "train_acc" on the batches seen since the last measurement, "test_acc" on
-      the held-out part), grad_init {name: [norm per layer]}, grad_now {name: [smoothed norm per layer]}.
+      step, elapsed, history {name: {"step", "loss", "acc_step", "train_acc", "test_acc"}} (loss = per-step training
+      loss; accuracies at step 0 and every EVAL_EVERY steps: "train_acc" on the batches seen since the last
+      measurement (at step 0: on as many training images as are held out), "test_acc" on the held-out part), grad_init {name: [norm per layer]}, grad_now {name: [smoothed norm per layer]}.
     """
     x_train, y_train, x_test, y_test = data
     optimizers = {name: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9) for name, m in models.items()}
@@ -196,8 +196,11 @@ def train_pair(models: dict[str, DepthNet], data, lr: float, batch_size: int, se
             correct[name] = 0
         seen = 0
 
-    for m in models.values():
-        m.train()
+    for name, model in models.items():  # step 0: the untrained networks (every curve starts from the same point)
+        history[name]["acc_step"].append(0)
+        history[name]["train_acc"].append(accuracy(model, x_train[:len(x_test)], y_train[:len(x_test)]))
+        history[name]["test_acc"].append(accuracy(model, x_test, y_test))
+        model.train()
     while step < max_steps and not budget.expired():
         if cursor + batch_size > len(order):  # a new epoch: a fresh shuffle from the same generator
             order, cursor = torch.randperm(len(x_train), generator=generator), 0
@@ -239,3 +242,34 @@ def final_losses(history: dict, last: int = 20) -> dict[str, float]:
 def empty_pair(depth: int, width: int, mode: str) -> dict[str, DepthNet]:
     """Both networks, untrained (to load a downloaded pair into; see models.pairs)."""
     return {"plain": DepthNet(depth, width, False, mode), "residual": DepthNet(depth, width, True, mode)}
+
+
+def main() -> None:
+    """`python -m models.depth --depth 32 --steps 100`: one side-by-side run at a fixed step count, as JSON (the
+    README's measured numbers)."""
+    import argparse
+    import json
+
+    from .data import live_training_sample
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--depth", type=int, default=32)
+    parser.add_argument("--width", type=int, default=8)
+    parser.add_argument("--mode", choices=MODES, default="degradation")
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    generator = torch.Generator().manual_seed(args.seed)
+    pair = build_pair(args.depth, args.width, args.mode, generator)
+    data = prepare_data(*live_training_sample())
+    *_, last = train_pair(pair, data, args.lr, args.batch, float("inf"), args.steps, generator)
+    history = last["history"]
+    print(json.dumps({**vars(args), "seconds": round(last["elapsed"], 1), "final_loss": final_losses(history),
+                      "held_out_accuracy": {k: h["test_acc"][-1] for k, h in history.items()},
+                      "first_over_last_grad_at_init": {k: v[0] / v[-1] for k, v in last["grad_init"].items()}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,12 +8,12 @@ import gradio as gr
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..pairs import curve_frame, diverged, no_run, profile_frame, ratio
+from ..pairs import curve_frame, diverged, keep_pair_row, no_run, profile_frame, ratio
 
 MODES = ("degradation", "vanishing")        # = models.depth.MODES (no torch import when the tab is built)
 DEPTHS = tuple(range(8, 57, 6))             # = models.depth.DEPTHS
 LIMITS = {"width": (4, 16), "lr": (0.001, 0.5), "batch": (16, 128), "seconds": (1, 30), "steps": (1, 1000)}
-DEFAULTS = {"depth": 32, "width": 8, "mode": "degradation", "lr": 0.05, "batch": 64, "seconds": 30, "steps": 300,
+DEFAULTS = {"depth": 32, "width": 8, "mode": "degradation", "lr": 0.05, "batch": 64, "seconds": 30, "steps": 150,
             "seed": 0}
 KIND = "resnet-depth-pair"
 NAMES = {"plain": "plain · 普通网络", "residual": "residual · 残差网络"}
@@ -201,7 +201,7 @@ TEXT = {
 Pick a depth and press **Train**: a **plain** network and a **residual** one with exactly the same layers and
 parameters (the residual one adds each block's input back around its two convolutions; parameter-free shortcuts)
 start from the same weights and train on the same batches of the bundled 2,500-image Fashion-MNIST sample
-(14×14, 500 more held out), one step each in turn, for at most 30 seconds. Depth counts weight layers: a stem,
+(14×14, 500 more held out), one step each in turn, for at most 30 seconds or the step cap (150 by default). Depth counts weight layers: a stem,
 3 stages of two-convolution blocks (width, 2×, 4× channels at 14×14, 7×7, 4×4) and the dense head.
 """,
         "resnet.depth_problems": """
@@ -216,8 +216,21 @@ start from the same weights and train on the same batches of the bundled 2,500-i
   first layers hardly move and the loss stays near chance. The shortcuts carry the gradient back unchanged: the
   residual network's profile stays flat and it learns.
 
-Read the gradient plot from right (output) to left (input). Solid lines of the same colour: at initialisation and
-now (an average over the last steps).
+Read the gradient plot from right (output) to left (input); each network has two lines: at initialisation and now
+(an average over the last steps).
+""",
+        "resnet.depth_measured": """
+**Measured on this 2-core CPU** (width 8, learning rate 0.05, batch 64, seed 0; the two networks of a depth always
+at the same step). Training loss at the end (mean of the last 20 steps), plain vs residual, after 100 steps:
+8 layers 0.67 vs 0.72 · 20 layers 0.90 vs 0.62 · **32 layers 1.06 vs 0.65** (seed 1: 1.07 vs 0.58) ·
+**56 layers 2.02 vs 0.72**; after
+150 steps: 8 layers 0.58 vs 0.59 · 20 layers 0.79 vs 0.53 · 32 layers 0.99 vs 0.52. The shallow pair is even; from
+20 layers on the plain network falls behind, and the deeper it is the worse it fits, while the residual network
+fits about as well at every depth (held-out accuracy after 100 steps at 56 layers: plain 25 %, residual 73 %).
+Its gradients did not vanish: at initialisation the first layer's gradient norm was 34× the last layer's in the
+32-layer plain network and 1,100× in the 56-layer one (the residual ones: 0.6× and 1.4×). With sigmoid and no batch
+norm (32 layers) the first layer of the plain network got 10⁻¹⁷ of the last one's gradient (residual: 0.04), and
+after 150 steps its loss was still 2.32, chance level (ln 10 = 2.30); the residual network's was 2.00.
 """,
         "resnet.depth": "Depth (weight layers)",
         "resnet.depth_width": "Width (channels of the first stage)",
@@ -242,7 +255,7 @@ now (an average over the last steps).
 ### 为什么深度需要捷径连接：亲手训练
 选一个深度，点 **训练**：一个**普通网络**和一个**残差网络**——两者的层和参数完全相同（残差网络在每个模块的两个卷积外
 把输入加回来，捷径连接没有参数）——从相同的初始权重出发，在本项目自带的 2,500 张 Fashion-MNIST 样本（14×14，另留出 500 张）
-的同样批次上轮流各训练一步，最多 30 秒。深度按带权重的层计数：一个主干卷积、3 个阶段的两层卷积模块（通道数为宽度的
+的同样批次上轮流各训练一步，最多 30 秒或达到步数上限（默认 150 步）。深度按带权重的层计数：一个主干卷积、3 个阶段的两层卷积模块（通道数为宽度的
 1、2、4 倍，分辨率 14×14、7×7、4×4）和最后的全连接层。
 """,
         "resnet.depth_problems": """
@@ -255,7 +268,16 @@ now (an average over the last steps).
   下降好几个数量级，最前面的层几乎不动，损失停在随机猜测附近。捷径连接把梯度原样传回：残差网络的梯度曲线保持平坦，
   它能学会。
 
-梯度图从右（输出）往左（输入）读。同一颜色的两条线：初始化时和当前（最近若干步的平均）。
+梯度图从右（输出）往左（输入）读；每个网络有两条线：初始化时和当前（最近若干步的平均）。
+""",
+        "resnet.depth_measured": """
+**在这台双核 CPU 上实测**（宽度 8，学习率 0.05，批大小 64，种子 0；同一深度的两个网络始终处在同一步）。训练结束时的训练损失
+（最近 20 步的平均），普通网络对残差网络，训练 100 步后：8 层 0.67 对 0.72 · 20 层 0.90 对 0.62 · **32 层 1.06 对 0.65**（种子 1：1.07 对 0.58）·
+**56 层 2.02 对 0.72**；训练 150 步后：8 层 0.58 对 0.59 · 20 层 0.79 对 0.53 · 32 层 0.99 对 0.52。浅的一对不分上下；从 20 层起
+普通网络开始落后，而且越深拟合得越差，残差网络则在每个深度都拟合得差不多好（56 层训练 100 步后的留出集准确率：普通网络 25%，
+残差网络 73%）。普通网络的梯度并没有消失：初始化时，32 层普通网络第一层的梯度范数是最后一层的 34 倍，56 层的是 1,100 倍
+（残差网络分别是 0.6 倍和 1.4 倍）。换成 sigmoid 且不用批归一化（32 层）时，普通网络第一层得到的梯度只有最后一层的 10⁻¹⁷
+（残差网络：0.04），训练 150 步后损失仍是 2.32，相当于随机猜测（ln 10 = 2.30）；残差网络是 2.00。
 """,
         "resnet.depth": "深度（带权重的层数）",
         "resnet.depth_width": "宽度（第一阶段的通道数）",
@@ -299,17 +321,16 @@ def build_depth_section() -> None:
             plot = {"x": "step", "y": "value", "color": "series", "x_title": AXES["step"], "color_title": AXES["series"],
                     "height": 260}
             with gr.Row():
-                loss = gr.LinePlot(title=t("resnet.depth_loss"), y_title=AXES["loss"], **plot)
-                accuracy = gr.LinePlot(title=t("resnet.depth_acc"), y_title=AXES["accuracy"], y_lim=[0, 1], **plot)
+                loss = gr.LinePlot(title=t("resnet.depth_loss"), y_title=AXES["loss"], elem_id="resnet-depth-loss", **plot)
+                accuracy = gr.LinePlot(title=t("resnet.depth_acc"), y_title=AXES["accuracy"], y_lim=[0, 1],
+                                       elem_id="resnet-depth-accuracy", **plot)
             with gr.Row():
                 grads = gr.LinePlot(x="layer", y="log10 norm", color="series", title=t("resnet.depth_grads"),
                                     x_title=AXES["layer"], y_title=AXES["norm"], color_title=AXES["series"],
-                                    height=300, scale=2)
+                                    height=300, scale=2, elem_id="resnet-depth-grads")
                 gr.Markdown(t("resnet.depth_problems"))
-            with gr.Row():
-                download = gr.File(label=t("resnet.depth_download"), interactive=False)
-                upload = gr.File(label=t("resnet.depth_upload"), file_types=[".zip"], type="filepath")
-                fresh = gr.Button(t("resnet.depth_fresh"))
+            download, upload, fresh = keep_pair_row("resnet.depth", "resnet-depth")
+    gr.Markdown(t("resnet.depth_measured"))
     event = train.click(resnet_depth_train, [depth, width, mode, learning_rate, batch_size, seconds, max_steps, seed],
                         [loss, accuracy, grads, status, download, run], api_name="resnet_depth_train", **HEAVY)
     with controls:
