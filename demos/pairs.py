@@ -11,6 +11,9 @@ import numpy as np
 
 from .common import error
 
+# each network keeps its colour: light at initialisation, dark now (curves use the dark one)
+PALETTE = (("#9ecae1", "#08519c"), ("#fdae6b", "#d94801"), ("#bdbdbd", "#636363"))
+INIT_LABEL, NOW_LABEL = "at init · 初始", "now · 当前"
 MAX_POINTS = 300  # per series: a long run's curve is averaged down to this many points (the browser draws less)
 TINY = 1e-30      # a gradient norm of 0 still gets a point on the log scale
 
@@ -35,14 +38,26 @@ def curve_frame(history: dict, x_key: str, y_key: str, names: dict[str, str], ex
     return pd.concat(frames, ignore_index=True)
 
 
-def profile_frame(init: dict[str, list[float]], now: dict[str, list[float]] | None, names: dict[str, str],
-                  x_name: str, now_label: str = "now · 当前", init_label: str = "at init · 初始"):
+def curve_colors(names: dict[str, str], extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """gr.LinePlot color_map of curves: each network its dark colour, reference lines grey."""
+    colors = {label: PALETTE[i][1] for i, label in enumerate(names.values())}
+    return colors | {label: PALETTE[-1][1] for label in extra}
+
+
+def profile_colors(names: dict[str, str]) -> dict[str, str]:
+    """gr.LinePlot color_map of profile_frame's series (a plot keeps the colours of the series it first shows)."""
+    return {f"{label} · {tag}": PALETTE[i][k] for i, label in enumerate(names.values())
+            for k, tag in enumerate((INIT_LABEL, NOW_LABEL))}
+
+
+def profile_frame(init: dict[str, list[float]] | None, now: dict[str, list[float]] | None, names: dict[str, str],
+                  x_name: str):
     """Long-format frame (x_name, log10 norm, series) of per-layer or per-step gradient norms, for each network at
     initialisation and now. log10 because the norms span many orders of magnitude (gr.LinePlot has no log axis)."""
     import pandas as pd
 
     frames = []
-    for when, values, tag in (("init", init, init_label), ("now", now, now_label)):
+    for values, tag in ((init, INIT_LABEL), (now, NOW_LABEL)):
         for name, label in names.items():
             if not values or name not in values:
                 continue
@@ -61,7 +76,7 @@ def keep_pair_row(prefix: str, elem_id: str):
 
     with gr.Row():
         download = gr.File(label=t(f"{prefix}_download"), interactive=False, elem_id=f"{elem_id}-download")
-        upload = gr.File(label=t(f"{prefix}_upload"), file_types=[".zip"], type="filepath")
+        upload = gr.File(label=t(f"{prefix}_upload"), file_types=[".zip"], type="filepath", elem_id=f"{elem_id}-upload")
         fresh = gr.Button(t(f"{prefix}_fresh"))
     return download, upload, fresh
 

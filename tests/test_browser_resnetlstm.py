@@ -45,8 +45,7 @@ def test_resnet_trains_plain_and_residual_side_by_side(page, tmp_path):
     from demos.resnet.depth import resnet_depth_train
 
     *_, pair_zip, _ = list(resnet_depth_train(depth=8, width=4, max_steps=3))[-1]
-    upload = panel.locator(".block", has=panel.get_by_text("Upload a trained pair (zip)")).last
-    upload.locator("input[type=file]").set_input_files(pair_zip)
+    page.locator("#resnet-depth-upload input[type=file]").set_input_files(pair_zip)
     panel.get_by_text("uploaded pair", exact=False).first.wait_for(timeout=30_000)
 
 

@@ -8,7 +8,8 @@ import gradio as gr
 from ..common import both, check_number, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..pairs import curve_frame, diverged, keep_pair_row, no_run, profile_frame, ratio
+from ..pairs import (curve_colors, curve_frame, diverged, keep_pair_row, no_run, profile_colors, profile_frame,
+                     ratio)
 
 SYMBOLS = 8                                  # = models.memory.SYMBOLS (no torch import when the tab is built)
 LIMITS = {"distance": (5, 200), "hidden": (8, 64), "lr": (0.0005, 0.05), "batch": (16, 256), "seconds": (1, 30),
@@ -113,7 +114,7 @@ def _fresh_view(run: dict, distance, seed) -> tuple:
     source, source_zh = run["source"]
     status = both(STATUS["fresh"], source=source, source_zh=source_zh, hidden=config["hidden"], distance=distance,
                   count=FRESH_SEQUENCES, chance=1 / SYMBOLS, **accs, **_ratios(norms))
-    return profile_frame(norms, None, NAMES, "t", init_label="fresh sequences · 新序列"), status
+    return profile_frame(None, norms, NAMES, "t"), status
 
 
 def lstm_memory_gradients(run, distance=DEFAULTS["distance"], seed=0):
@@ -273,10 +274,11 @@ def build_memory_section() -> None:
             with gr.Row():
                 curves = gr.LinePlot(x="step", y="value", color="series", title=t("lstm.memory_curves"),
                                      x_title=AXES["step"], y_title=AXES["accuracy"], color_title=AXES["series"],
-                                     y_lim=[0, 1], height=280, elem_id="lstm-memory-curves")
+                                     y_lim=[0, 1], height=280, elem_id="lstm-memory-curves",
+                                     color_map=curve_colors(NAMES, (CHANCE,)))
                 grads = gr.LinePlot(x="t", y="log10 norm", color="series", title=t("lstm.memory_grads"),
                                     x_title=AXES["t"], y_title=AXES["norm"], color_title=AXES["series"], height=280,
-                                    elem_id="lstm-memory-grads")
+                                    elem_id="lstm-memory-grads", color_map=profile_colors(NAMES))
             gr.Markdown(t("lstm.memory_why"))
             download, upload, fresh = keep_pair_row("lstm.memory", "lstm-memory")
     gr.Markdown(t("lstm.memory_measured"))

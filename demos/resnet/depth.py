@@ -8,7 +8,8 @@ import gradio as gr
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..pairs import curve_frame, diverged, keep_pair_row, no_run, profile_frame, ratio
+from ..pairs import (PALETTE, curve_colors, curve_frame, diverged, keep_pair_row, no_run, profile_colors,
+                     profile_frame, ratio)
 
 MODES = ("degradation", "vanishing")        # = models.depth.MODES (no torch import when the tab is built)
 DEPTHS = tuple(range(8, 57, 6))             # = models.depth.DEPTHS
@@ -17,6 +18,11 @@ DEFAULTS = {"depth": 32, "width": 8, "mode": "degradation", "lr": 0.05, "batch":
             "seed": 0}
 KIND = "resnet-depth-pair"
 NAMES = {"plain": "plain · 普通网络", "residual": "residual · 残差网络"}
+TRAIN_NAMES = {k: f"{v} · train 训练" for k, v in NAMES.items()}
+HELD_NAMES = {k: f"{v} · held-out 留出" for k, v in NAMES.items()}
+# training batches light, held-out images dark, in each network's colour
+ACCURACY_COLORS = {**{name: light for name, (light, _) in zip(TRAIN_NAMES.values(), PALETTE)},
+                   **curve_colors(HELD_NAMES)}
 AXES = {"step": "step · 训练步", "loss": "training loss · 训练损失", "accuracy": "accuracy · 准确率",
         "layer": "layer (input → output) · 层（输入 → 输出）", "norm": "log10 ‖∂L/∂W‖ · 权重梯度范数",
         "series": "network · 网络"}
@@ -61,8 +67,8 @@ def _frames(progress: dict):
 
     history = progress["history"]
     loss = curve_frame(history, "step", "loss", NAMES)
-    train = curve_frame(history, "acc_step", "train_acc", {k: f"{v} · train 训练" for k, v in NAMES.items()})
-    held = curve_frame(history, "acc_step", "test_acc", {k: f"{v} · held-out 留出" for k, v in NAMES.items()})
+    train = curve_frame(history, "acc_step", "train_acc", TRAIN_NAMES)
+    held = curve_frame(history, "acc_step", "test_acc", HELD_NAMES)
     grads = profile_frame(progress["grad_init"], progress["grad_now"], NAMES, "layer")
     return loss, pd.concat([train, held], ignore_index=True), grads
 
@@ -142,7 +148,7 @@ def _fresh_view(run: dict, seed) -> tuple:
     source, source_zh = run["source"]
     status = both(STATUS["fresh"], source=source, source_zh=source_zh, depth=config["depth"], width=config["width"],
                   mode=config["mode"], mode_zh=MODES_ZH[config["mode"]], batch=len(index), **_ratios(norms), **accs)
-    return profile_frame(norms, None, NAMES, "layer", init_label="fresh batch · 新批次"), status
+    return profile_frame(None, norms, NAMES, "layer"), status
 
 
 def resnet_depth_gradients(run, seed=0):
@@ -321,13 +327,14 @@ def build_depth_section() -> None:
             plot = {"x": "step", "y": "value", "color": "series", "x_title": AXES["step"], "color_title": AXES["series"],
                     "height": 260}
             with gr.Row():
-                loss = gr.LinePlot(title=t("resnet.depth_loss"), y_title=AXES["loss"], elem_id="resnet-depth-loss", **plot)
+                loss = gr.LinePlot(title=t("resnet.depth_loss"), y_title=AXES["loss"], elem_id="resnet-depth-loss",
+                                   color_map=curve_colors(NAMES), **plot)
                 accuracy = gr.LinePlot(title=t("resnet.depth_acc"), y_title=AXES["accuracy"], y_lim=[0, 1],
-                                       elem_id="resnet-depth-accuracy", **plot)
+                                       elem_id="resnet-depth-accuracy", color_map=ACCURACY_COLORS, **plot)
             with gr.Row():
                 grads = gr.LinePlot(x="layer", y="log10 norm", color="series", title=t("resnet.depth_grads"),
                                     x_title=AXES["layer"], y_title=AXES["norm"], color_title=AXES["series"],
-                                    height=300, scale=2, elem_id="resnet-depth-grads")
+                                    height=300, scale=2, elem_id="resnet-depth-grads", color_map=profile_colors(NAMES))
                 gr.Markdown(t("resnet.depth_problems"))
             download, upload, fresh = keep_pair_row("resnet.depth", "resnet-depth")
     gr.Markdown(t("resnet.depth_measured"))
