@@ -191,7 +191,8 @@ finding the memory is a search, sometimes slow. The share of the gradient that r
 ‖∂L/∂x₀‖ / ‖∂L/∂x_T‖: at initialisation RNN 4·10⁻¹⁴, LSTM 3.5; after 600 steps RNN 0 (below float32's range),
 LSTM 0.12. With forget-gate bias 1 (seed 0, 600 steps) the LSTM's starts at 9·10⁻⁵ and it stays at chance (12 %).
 At T = 10 both learn: **100 % each** after 300 steps (the LSTM at 95 % by step 20; the RNN's ratio at
-initialisation is 2·10⁻³ there).
+initialisation is 2·10⁻³ there). The default run within its 30 s, on this CPU while it was busy with other work:
+383 steps, LSTM 100 %, RNN 23 %.
 """,
         "lstm.memory_distance": "Distance T (distractor steps)",
         "lstm.memory_hidden": "Hidden units (both networks)",
@@ -231,7 +232,8 @@ T 较小时（试试 5–10）两个网络都能学会（实测见下方）。
 （8 个符号记住了 7 个）：找到记忆的过程是一种搜索，有时很慢。传回符号位置的梯度比例 ‖∂L/∂x₀‖ / ‖∂L/∂x_T‖：初始化时
 RNN 为 4·10⁻¹⁴，LSTM 为 3.5；600 步后 RNN 为 0（低于 float32 能表示的范围），LSTM 为 0.12。遗忘门偏置取 1 时（种子 0，600 步），
 LSTM 的这一比例一开始就只有 9·10⁻⁵，准确率停在随机猜测（12%）。T = 10 时两个网络都能学会：300 步后**都是 100%**
-（LSTM 在第 20 步就达到 95%；此时 RNN 初始化时的比例为 2·10⁻³）。
+（LSTM 在第 20 步就达到 95%；此时 RNN 初始化时的比例为 2·10⁻³）。默认设置在 CPU 同时忙于其他任务时，30 秒内跑了 383 步：
+LSTM 100%，RNN 23%。
 """,
         "lstm.memory_distance": "距离 T（干扰步数）",
         "lstm.memory_hidden": "隐藏单元数（两个网络相同）",
@@ -263,7 +265,7 @@ def build_memory_section() -> None:
                                       label=t("lstm.memory_lr"))
             batch_size = gr.Slider(*LIMITS["batch"], value=DEFAULTS["batch"], step=16, label=t("lstm.memory_batch"))
             seconds = gr.Slider(*LIMITS["seconds"], value=DEFAULTS["seconds"], step=1, label=t("lstm.memory_seconds"))
-            max_steps = gr.Slider(10, LIMITS["steps"][1], value=DEFAULTS["steps"], step=10,
+            max_steps = gr.Slider(*LIMITS["steps"], value=DEFAULTS["steps"], step=1,
                                   label=t("lstm.memory_steps"))
             forget_bias = gr.Slider(*LIMITS["forget_bias"], value=DEFAULTS["forget_bias"], step=0.5,
                                     label=t("lstm.memory_forget"))
