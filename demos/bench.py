@@ -101,7 +101,9 @@ def handler_cases() -> dict:
     from .gan import sample_gan_grid
     from .gnn import classify_citation_graph, inspect_graph_node
     from .lstm import predict_sentiment
+    from .lstm.memory import lstm_memory_train
     from .resnet import resnet_predict
+    from .resnet.depth import resnet_depth_train
     from .transformer import generate_text, inspect_gpt_attention
     from .word2vec import nearest_words, word_analogy
 
@@ -124,6 +126,10 @@ def handler_cases() -> dict:
         "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
+        "resnet_depth_train first update (depth 32, default)": (lambda: next(iter(resnet_depth_train())), 2_000),
+        "resnet_depth_train (depth 32, default: 30 s or 150 steps)": (lambda: list(resnet_depth_train()), 31_000),
+        "lstm_memory_train first update (T = 50, default)": (lambda: next(iter(lstm_memory_train())), 2_000),
+        "lstm_memory_train (T = 50, default: 30 s or 600 steps)": (lambda: list(lstm_memory_train()), 31_000),
         "word2vec_neighbors": (lambda: nearest_words("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),
         "gpt_generate first token (time to first streamed chunk)": (
@@ -139,6 +145,30 @@ def handler_cases() -> dict:
         "diffusion_sample (DDIM 50 steps x 16 images, streamed)": (
             lambda: list(sample_diffusion("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
     }
+
+
+def live_targets() -> dict:
+    """The live sections' lessons, measured with their default budgets: the deep plain network ends above the
+    residual one and above a shallow plain one; at T = 50 the LSTM learns and the RNN stays near chance."""
+    from .lstm.memory import lstm_memory_train
+    from .resnet.depth import resnet_depth_train
+
+    def depth_run(depth, steps):
+        *_, run = list(resnet_depth_train(depth=depth, max_steps=steps))[-1]
+        return {"steps": run["config"]["steps"], "final_loss": run["config"]["final_loss"]}
+
+    deep = depth_run(32, 150)
+    shallow = depth_run(8, deep["steps"])  # the same number of steps as the deep pair managed
+    memory = {}
+    for distance in (50, 10):
+        *_, run = list(lstm_memory_train(distance=distance))[-1]
+        memory[f"T={distance}"] = {"steps": run["config"]["steps"], "accuracy": run["config"]["accuracy"]}
+    return {"resnet_depth": {"depth 32": deep, "depth 8": shallow,
+                             "plain_above_residual_at_32": deep["final_loss"]["plain"] > deep["final_loss"]["residual"],
+                             "deep_plain_above_shallow_plain":
+                                 deep["final_loss"]["plain"] > shallow["final_loss"]["plain"]},
+            "lstm_memory": {**memory, "lstm_beats_rnn_at_50": memory["T=50"]["accuracy"]["lstm"] >= 0.95 > 2 * (
+                memory["T=50"]["accuracy"]["rnn"])}}
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -175,6 +205,7 @@ def run(repeats: int = 30) -> dict:
         results["handlers"][name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
                                      "cpu_p50_ms": round(statistics.median(cpu), 1), "n": n, "budget_ms": budget,
                                      "within_budget": budget is None or p50 <= budget}
+    results["live_targets"] = live_targets()
     results["rss_mb_all_models"] = round(_rss_mb(), 1)
     results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # other work on the machine
     results["models_resident"] = cache.cached()

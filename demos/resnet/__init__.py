@@ -1,4 +1,5 @@
-"""ResNet tab: clothes recognition on Fashion-MNIST, why residual connections matter, and a lightweight network."""
+"""ResNet tab: clothes recognition on Fashion-MNIST, why residual connections matter, and a lightweight network;
+the live section where a learner trains a plain and a residual network side by side is in depth.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,13 +7,14 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .common import check_choice, heat_overlay, image_error, missing_weights, model_card, principle, upscale
-from .i18n import t
+from ..common import check_choice, heat_overlay, image_error, missing_weights, model_card, principle, upscale
+from ..i18n import t
+from .depth import TEXT as DEPTH_TEXT, build_depth_section
 
 MODELS = ("resnet", "plain", "lightweight")
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]  # = models.resnet.CLASSES (no torch import here)
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "fashion"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples" / "fashion"
 TOP_K = 5
 
 
@@ -289,6 +291,9 @@ $\alpha_k = \frac{1}{49}\sum_{i,j}\partial y^c/\partial A^k_{ij}$，$L^c = \math
 }
 
 
+for _lang in TEXT:  # the live section's text (demos/resnet/depth.py) under the same "resnet." prefix
+    TEXT[_lang].update(DEPTH_TEXT[_lang])
+
 # the "{measured}" slot of resnet.curves_intro, filled from weights/*/metrics.json when the tab is built
 _CURVES_TEMPLATE = {lang: TEXT[lang]["resnet.curves_intro"] for lang in TEXT}
 MEASURED = {
@@ -370,6 +375,7 @@ def build() -> None:
     from models.persistence import weights_dir
 
     model_card(*[name for name in MODELS if (weights_dir(name) / "config.json").exists()])
+    build_depth_section()
 
     outputs = [label, seen, heat]
     button.click(resnet_predict, [image, model], outputs, api_name="resnet_predict")

@@ -6,8 +6,9 @@ import unicodedata
 import gradio as gr
 import numpy as np
 
-from .common import colorize, error, fill, missing_weights, model_card, picture_text, principle, text_font
-from .i18n import t
+from ..common import colorize, error, fill, missing_weights, model_card, picture_text, principle, text_font
+from ..i18n import t
+from .memory import TEXT as MEMORY_TEXT, build_memory_section
 
 MAX_CHARS = 3000   # longer input is cut here (and the user is told)
 MAX_WORDS = 100    # tokens read by the networks (MR sentences are ~20 tokens)
@@ -332,6 +333,9 @@ $\sigma$ 把数值压到 $(0, 1)$，所以每个门都是逐单元的“阀门�
     },
 }
 
+for _lang in TEXT:  # the live section's text (demos/lstm/memory.py) under the same "lstm." prefix
+    TEXT[_lang].update(MEMORY_TEXT[_lang])
+
 
 def build() -> None:
     gr.Markdown(t("lstm.intro"))
@@ -356,3 +360,4 @@ def build() -> None:
     predict_btn.click(predict_sentiment, text, outputs, api_name="lstm_predict")
     text.submit(predict_sentiment, text, outputs, api_visibility="private")
     model_card("lstm", "rnn", "word2vec")
+    build_memory_section()
