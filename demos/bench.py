@@ -101,10 +101,12 @@ def handler_cases() -> dict:
     from .gnn import classify_graph, inspect_node
     from .lstm import predict_sentiment
     from .resnet import resnet_predict
-    from .transformer import generate_text, inspect_model
+    from .transformer import generate_text, inspect_model, train_gpt_on_text
+    from .transformer.own import example_text
     from .word2vec import nearest_neighbors, word_analogy
 
     digit = _digit_input()
+    rhymes = example_text("nursery_rhymes.txt")
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
@@ -118,6 +120,10 @@ def handler_cases() -> dict:
             lambda: next(iter(generate_text("ROMEO:\n", 200))), 300),
         "gpt_generate (200 characters, streamed)": (lambda: list(generate_text("ROMEO:\n", 200)), 2_000),
         "gpt_inspect": (lambda: inspect_model("To be, or not to be", 2, 1), 300),
+        "gpt_train_text first update (nursery rhymes, 3,919 characters)": (
+            lambda: next(iter(train_gpt_on_text(rhymes, None, 30, 0))), 1_000),
+        "gpt_train_text (nursery rhymes, 30 s budget, streamed to the end)": (
+            lambda: list(train_gpt_on_text(rhymes, None, 30, 0)), 32_000),
         "gnn_predict (Cora)": (lambda: classify_graph("Cora"), 1_000),
         "gnn_node": (lambda: inspect_node("Cora", 2155, 2), 300),
         "dqn_episode (trained, 500 steps, GIF)": (lambda: play_episode(0, "trained", 0.1), 3_000),

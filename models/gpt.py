@@ -233,8 +233,21 @@ def _autocast():
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=os.environ.get("DLHUB_GPT_BF16", "1") == "1")
 
 
-def _loss(model, x, y):
+def batch_loss(model, x, y):
     return F.cross_entropy(model(x).logits.flatten(0, 1).float(), y.flatten())
+
+
+def train_step(model, opt, x, y, autocast=None) -> float:
+    """One optimiser step on a batch, gradients clipped to GRAD_CLIP; returns the batch's loss."""
+    import contextlib
+
+    with autocast or contextlib.nullcontext():
+        loss = batch_loss(model, x, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+    opt.step()
+    return loss.item()
 
 
 def _estimate(model, data, block: int, gen) -> float:
@@ -244,7 +257,7 @@ def _estimate(model, data, block: int, gen) -> float:
     with torch.inference_mode(), _autocast():
         for _ in range(EVAL_BATCHES):
             x, y = _batch(data, block, BATCH_SIZE, gen)
-            losses.append(_loss(model, x, y).item())
+            losses.append(batch_loss(model, x, y).item())
     model.train()
     return float(np.mean(losses))
 
@@ -356,13 +369,7 @@ def train(data_dir=None, epochs=None, seed=0, minutes=None, max_iters=None, resu
         for group in opt.param_groups:
             group["lr"] = lr_at(step, progress)
         x, y = _batch(train_ids, block, BATCH_SIZE, gen)
-        with _autocast():
-            loss = _loss(model, x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        opt.step()
-        running.append(loss.item())
+        running.append(train_step(model, opt, x, y, _autocast()))
         step += 1
         if time.time() - last_log > 60:
             log(f"iter {step:5d}  {(time.time() - t0) / 60:5.1f} min  loss {np.mean(running[-50:]):.4f}  "

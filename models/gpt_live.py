@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from .gpt import batch_loss, train_step
 from .live import Budget, TrainedFileError, config_number, unzip_checked, zip_folder
 
 MIN_CHARS, MAX_CHARS = 2_000, 1_000_000
@@ -40,15 +40,14 @@ VAL_SHARE = 0.1
 MAX_SECONDS = 120
 
 # --- the model and how it trains ---------------------------------------------------
-CONFIG = {"n_layer": 2, "n_head": 4, "n_embd": 96, "n_positions": 64, "dropout": 0.0}
+CONFIG = {"n_layer": 2, "n_head": 4, "n_embd": 64, "n_positions": 64, "dropout": 0.0}
 BATCH_SIZE = 16
-LR, WARMUP = 3e-3, 30    # AdamW; linear warm-up, then constant (a schedule by step keeps runs comparable)
+LR, WARMUP = 6e-3, 30    # AdamW; linear warm-up, then constant (a schedule by step keeps runs comparable)
 WEIGHT_DECAY = 0.01
-GRAD_CLIP = 1.0
 INIT_STD = 0.02          # GPT-2's initialisation
 MAX_STEPS = 100_000      # the budget ends a run long before
-LOG_EVERY = 10           # steps per training-curve point (the mean loss of those steps)
-VAL_EVERY = 50           # steps between validation points
+LOG_EVERY = 5            # steps per training-curve point (the mean loss of those steps)
+VAL_EVERY = 25           # steps between validation points
 VAL_WINDOWS = 32         # fixed, evenly spaced windows of the validation text
 SAMPLE_SECONDS = 3.0     # a sample this often
 SAMPLE_CHARS = 160
@@ -224,14 +223,10 @@ def _val_windows(data: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Te
     return rows[:, :-1], rows[:, 1:]
 
 
-def _loss(model, x, y):
-    return F.cross_entropy(model(x).logits.flatten(0, 1), y.flatten())
-
-
 def _val_loss(model, windows) -> float:
     model.eval()
     with torch.inference_mode():
-        loss = _loss(model, *windows).item()
+        loss = batch_loss(model, *windows).item()
     model.train()
     return loss
 
@@ -288,12 +283,7 @@ def train_live(model, corpus: Corpus, seconds: float, generator: torch.Generator
             group["lr"] = LR * min(1.0, (step + 1) / WARMUP)
         x, y = _batch(corpus.train_ids, block, BATCH_SIZE, generator)
         with torch.enable_grad():  # closed before any yield (a stream resumes on another thread)
-            loss = _loss(model, x, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-            opt.step()
-        running.append(loss.item())
+            running.append(train_step(model, opt, x, y))
         step += 1
         if step % LOG_EVERY == 0:
             history["train_step"].append(step)

@@ -24,7 +24,8 @@ EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples" / "text"
 # (file, label): one-click example texts (public domain, see demos/examples/text/README.md)
 EXAMPLE_TEXTS = [("nursery_rhymes.txt", "Nursery rhymes · 童谣"),
                  ("pride_and_prejudice.txt", "Pride and Prejudice, ch. 1 · 傲慢与偏见"),
-                 ("tang_poems.txt", "唐诗 · Tang poems")]
+                 ("tang_poems.txt", "唐诗 · Tang poems"),
+                 ("shakespeare.txt", "Shakespeare, 30,000 characters · 莎士比亚")]
 # the loss curves' legend (plot data, not translation keys)
 SERIES = {"train": "training loss · 训练损失", "val": "validation loss (last 10 %) · 验证损失（最后 10%）",
           "baseline": "unigram baseline · 一元基线"}
@@ -50,9 +51,13 @@ STATUS = {
                "in the same style (your last 10 %) shares {overlap:.0%}. {verdict}",
                "最后一个样本：它的 8 字符片段中有 **{share:.0%}** 原样出现在你的训练文本里；同一风格的新文本"
                "（你文本的最后 10%）有 {overlap:.0%}。{verdict}"),
+    "overfitting": ("The validation loss has risen from its best, {best:.3f} at step {best_step:,}: **over-fitting**, "
+                    "it learns your training text by heart instead of what carries over to new text. More text helps.",
+                    "验证损失已从最低点（第 {best_step:,} 步的 {best:.3f}）回升：**过拟合**，它在背你的训练文本，"
+                    "而不是学能推广到新文本的规律。更多的文本会有帮助。"),
     "reciting": ("⚠️ It is **memorising**: reciting your text rather than writing new text.",
                  "⚠️ 它在**死记硬背**：是在背诵你的文本，而不是写新的内容。"),
-    "writing": ("It writes new text in your style.", "它在用你的风格写新的内容。"),
+    "writing": ("It is not reciting your text.", "它没有在背诵你的文本。"),
     "sample": ("step {step:,} · {seconds:.0f} s · 8-character runs found in your text: {share}",
                "第 {step:,} 步 · {seconds:.0f} 秒 · 在你的文本中出现过的 8 字符片段：{share}"),
     "loaded": ("Loaded **{name}**: {layers} layers × {heads} heads, {dims} dimensions, context {context}, "
@@ -63,6 +68,7 @@ STATUS = {
 # a sample shares this much more of its runs with the training text than new text in the same style does:
 # it is copying (a rule of thumb for the status line, not a statistical test)
 RECITING_MARGIN = 0.25
+OVERFIT_MARGIN = 0.05   # nats/char above the best validation loss so far: not noise any more
 
 
 def _no_model() -> gr.Error:
@@ -125,6 +131,10 @@ def _status(progress: dict, head: str, budget: float) -> str:
         line = fill(STATUS["training"], step=progress["step"], seconds=progress["seconds"], budget=budget,
                     train=train, val=val)
     lines = [line]
+    history = progress["history"]
+    best = min(range(len(history["val"])), key=history["val"].__getitem__)
+    if val > history["val"][best] + OVERFIT_MARGIN:
+        lines.append(fill(STATUS["overfitting"], best=history["val"][best], best_step=history["val_step"][best]))
     sample = progress["samples"][-1] if progress["samples"] else None
     if sample and sample["memorised"] is not None:
         reciting = sample["memorised"] > progress["val_overlap"] + RECITING_MARGIN
@@ -234,7 +244,7 @@ TEXT = {
         "transformer.own_intro": """
 ### Train a GPT on your own text
 Paste a text (or upload a UTF-8 `.txt`, 2,000 to 1,000,000 characters), or pick an example, and train a tiny GPT
-on it right here: the same GPT-2 network as above, smaller (2 layers × 4 heads, 96 dimensions, a context of 64
+on it right here: the same GPT-2 network as above, smaller (2 layers × 4 heads, 64 dimensions, a context of 64
 characters), learning to predict the next **character**. The first 90 % of your text trains it; the last 10 %
 checks it on text it never saw.
 
@@ -244,6 +254,8 @@ checks it on text it never saw.
 - **Memorising**: how many of the 8-character runs it writes occur verbatim in your training text, next to the
   same share for your last 10 % (new text in your style). Far above it, on a short text or a long run, it is
   reciting rather than writing.
+- When the validation loss turns up while the training loss keeps falling, it is **over-fitting**: a text of a few
+  thousand characters is learned by heart within a minute; the Shakespeare example (30,000 characters) lasts longer.
 
 Then generate from it below, download it (a `save_pretrained` folder as a zip) and upload it again later.
 """,
@@ -257,7 +269,7 @@ Then generate from it below, download it (a `save_pretrained` folder as a zip) a
         "transformer.own_samples": "Samples while it learns (newest first)",
         "transformer.own_generate_intro": "#### Generate from your GPT",
         "transformer.own_prompt": "Prompt (empty: start from scratch)",
-        "transformer.own_generate": "Generate with my GPT",
+        "transformer.own_generate": "Write with my GPT",
         "transformer.own_output": "Your GPT's text",
         "transformer.own_keep": "#### Keep it",
         "transformer.own_download": "Download my GPT (.zip)",
@@ -268,7 +280,7 @@ Then generate from it below, download it (a `save_pretrained` folder as a zip) a
         "transformer.own_intro": """
 ### 用你自己的文本训练一个 GPT
 粘贴一段文本（或上传一个 UTF-8 编码的 `.txt`，2,000 到 1,000,000 个字符），或者选一个示例，就在这里训练一个小小的 GPT：
-和上面同样的 GPT-2 网络，只是更小（2 层 × 4 个注意力头，96 维，上下文 64 个字符），学习预测下一个**字符**。
+和上面同样的 GPT-2 网络，只是更小（2 层 × 4 个注意力头，64 维，上下文 64 个字符），学习预测下一个**字符**。
 文本的前 90% 用于训练，最后 10% 用来检验它在没见过的文本上的表现。
 
 - **一元基线**是你的文本中字符分布的熵：一个只知道每个字符出现频率、却不读上下文的模型能达到的损失。
@@ -276,6 +288,8 @@ Then generate from it below, download it (a `save_pretrained` folder as a zip) a
 - 每隔几秒它会写一段样本：看字母变成单词，再变成和你的文本格式一样的诗行。
 - **死记硬背**：它写出的 8 字符片段中有多少原样出现在你的训练文本里，并与你文本最后 10%（同一风格的新文本）的
   同一比例对照。如果远高于后者（文本很短或训练很久时），它就是在背诵，而不是在写作。
+- 如果训练损失还在下降，验证损失却开始回升，它就是在**过拟合**：几千个字符的文本不到一分钟就会被它背下来；
+  莎士比亚示例（30,000 个字符）能坚持更久。
 
 然后可以在下方用它生成文本、下载它（一个 `save_pretrained` 文件夹，打包成 zip），以后再上传使用。
 """,
@@ -289,7 +303,7 @@ Then generate from it below, download it (a `save_pretrained` folder as a zip) a
         "transformer.own_samples": "学习过程中的样本（最新的在最上面）",
         "transformer.own_generate_intro": "#### 用你的 GPT 生成文本",
         "transformer.own_prompt": "提示词（留空：从头开始写）",
-        "transformer.own_generate": "用我的 GPT 生成",
+        "transformer.own_generate": "让我的 GPT 来写",
         "transformer.own_output": "你的 GPT 写的文本",
         "transformer.own_keep": "#### 保存下来",
         "transformer.own_download": "下载我的 GPT（.zip）",
@@ -306,7 +320,7 @@ def build_section(sampling_controls) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             own_text = gr.Textbox(label=t("transformer.own_text"), lines=8, max_lines=14)
-            own_file = gr.File(label=t("transformer.own_file"), file_types=[".txt"], type="filepath", height=90)
+            own_file = gr.File(label=t("transformer.own_file"), file_types=[".txt"], type="filepath", height=150)
             gr.Examples([[example_text(name)] for name, _ in EXAMPLE_TEXTS], inputs=own_text,
                         example_labels=[label for _, label in EXAMPLE_TEXTS], label=t("transformer.own_examples"))
         with gr.Column(scale=1, min_width=260) as controls:
@@ -331,9 +345,10 @@ def build_section(sampling_controls) -> None:
 
     gr.Markdown(t("transformer.own_keep"))
     with gr.Row():
-        download_btn = gr.Button(t("transformer.own_download"))
-        zip_file = gr.File(label=t("transformer.own_zip"), interactive=False, height=90)
-        upload = gr.File(label=t("transformer.own_upload"), file_types=[".zip"], type="filepath", height=90)
+        with gr.Column():
+            download_btn = gr.Button(t("transformer.own_download"))
+            zip_file = gr.File(label=t("transformer.own_zip"), interactive=False, height=120)
+        upload = gr.File(label=t("transformer.own_upload"), file_types=[".zip"], type="filepath", height=170)
 
     training = train_btn.click(train_gpt_on_text, [own_text, own_file, seconds, own_seed],
                                [curves, samples, own_status, trained], api_name="gpt_train_text", **HEAVY)
