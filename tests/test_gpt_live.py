@@ -232,3 +232,22 @@ def test_example_texts_are_within_the_limits():
         text = example_text(name)
         assert gpt_live.MIN_CHARS <= len(text) <= 30_000, name
         assert "·" in label
+
+
+def test_status_says_when_it_over_fits_and_when_it_recites():
+    from demos.transformer.own import _status
+
+    def progress(val, memorised, done=True):
+        return {"step": 300, "seconds": 30.0, "done": done, "baseline": 3.0, "val_overlap": 0.1,
+                "train_loss": 1.0, "val_loss": val[-1], "history": {"val": val, "val_step": [0, 100, 200][:len(val)]},
+                "samples": [{"step": 300, "seconds": 30.0, "text": "x", "memorised": memorised}]}
+
+    head = ("2,000 characters", "2,000 个字符")
+    fine = _status(progress([4.0, 2.0], 0.12), head, 30)
+    assert "33% below the baseline" in fine and "over-fitting" not in fine and "not reciting" in fine
+    assert "比基线低 33%" in fine and fine.index("not reciting") < fine.index("2,000 characters") < fine.index("完成")
+    overfit = _status(progress([4.0, 2.0, 3.2], 0.8), head, 30)
+    assert "above it." in overfit and "best, 2.000 at step 100: **over-fitting**" in overfit
+    assert "**memorising**" in overfit and "**过拟合**" in overfit and "**死记硬背**" in overfit
+    running = _status(progress([4.0, 3.5], None, done=False), head, 30)
+    assert "**Training** · step 300 · 30 of 30 s · training loss 1.000" in running and "**训练中**" in running

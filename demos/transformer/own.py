@@ -47,6 +47,7 @@ STATUS = {
              "{verdict}"),
     "beats": ("it uses the context: {gain:.0%} below the baseline.", "它用上了上下文，比基线低 {gain:.0%}。"),
     "not_yet": ("not below it yet: give it more time or more text.", "还没有低于基线：请给它更多时间或更多文本。"),
+    "above": ("above it.", "高于基线。"),
     "memory": ("Last sample: **{share:.0%}** of its 8-character runs occur verbatim in your training text; new text "
                "in the same style (your last 10 %) shares {overlap:.0%}. {verdict}",
                "最后一个样本：它的 8 字符片段中有 **{share:.0%}** 原样出现在你的训练文本里；同一风格的新文本"
@@ -118,12 +119,16 @@ def samples_text(progress: dict) -> str:
     return "\n\n".join(parts)
 
 
-def _status(progress: dict, head: str, budget: float) -> str:
-    """Both languages: the training line (or the verdict at the end), the memorisation line, the text's numbers."""
-    val, baseline = progress["val_loss"], progress["baseline"]
+def _status(progress: dict, head: tuple[str, str], budget: float) -> str:
+    """Both languages: the training line (or the verdict at the end), over-fitting and memorisation when they show,
+    then the text's numbers (`head`)."""
+    val, baseline, history = progress["val_loss"], progress["baseline"], progress["history"]
+    best = min(range(len(history["val"])), key=history["val"].__getitem__)
+    overfitting = val > history["val"][best] + OVERFIT_MARGIN
     if progress["done"]:
         gain = 1 - val / baseline if baseline > 0 else 0.0
-        verdict = fill(STATUS["beats"], gain=gain) if val < baseline else STATUS["not_yet"]
+        verdict = (fill(STATUS["beats"], gain=gain) if val < baseline
+                   else STATUS["above"] if overfitting else STATUS["not_yet"])
         line = fill(STATUS["done"], step=progress["step"], seconds=progress["seconds"], val=val, baseline=baseline,
                     verdict=verdict)
     else:
@@ -131,9 +136,7 @@ def _status(progress: dict, head: str, budget: float) -> str:
         line = fill(STATUS["training"], step=progress["step"], seconds=progress["seconds"], budget=budget,
                     train=train, val=val)
     lines = [line]
-    history = progress["history"]
-    best = min(range(len(history["val"])), key=history["val"].__getitem__)
-    if val > history["val"][best] + OVERFIT_MARGIN:
+    if overfitting:
         lines.append(fill(STATUS["overfitting"], best=history["val"][best], best_step=history["val_step"][best]))
     sample = progress["samples"][-1] if progress["samples"] else None
     if sample and sample["memorised"] is not None:
