@@ -127,7 +127,7 @@ def unigram_entropy(ids: np.ndarray, vocab_size: int) -> float:
     """Entropy of the character distribution in nats per character: the loss of the best context-free model."""
     p = np.bincount(ids, minlength=vocab_size) / len(ids)
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    return max(0.0, float(-(p * np.log(p)).sum()))  # one distinct character: 0, not -0
 
 
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: 8 ids -> one well-mixed uint64
