@@ -104,7 +104,8 @@ def handler_cases() -> dict:
     from .lstm.memory import lstm_memory_train
     from .resnet import resnet_predict
     from .resnet.depth import resnet_depth_train
-    from .transformer import generate_text, inspect_gpt_attention
+    from .transformer import generate_text, inspect_gpt_attention, train_gpt_on_text
+    from .transformer.own import example_text
     from .word2vec import nearest_words, word_analogy
 
     digit = _digit_input()
@@ -113,6 +114,7 @@ def handler_cases() -> dict:
     def train_symbols_example():
         return train_symbols(symbol_names, DEFAULT_BUDGET, 0, symbol_drawings)
 
+    rhymes = example_text("nursery_rhymes.txt")
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
@@ -136,6 +138,10 @@ def handler_cases() -> dict:
             lambda: next(iter(generate_text("ROMEO:\n", 200))), 300),
         "gpt_generate (200 characters, streamed)": (lambda: list(generate_text("ROMEO:\n", 200)), 2_000),
         "gpt_inspect": (lambda: inspect_gpt_attention("To be, or not to be", 2, 1), 300),
+        "gpt_train_text first update (nursery rhymes, 3,919 characters)": (
+            lambda: next(iter(train_gpt_on_text(rhymes, None, 30, 0))), 1_000),
+        "gpt_train_text (nursery rhymes, 30 s budget, streamed to the end)": (
+            lambda: list(train_gpt_on_text(rhymes, None, 30, 0)), 32_000),
         "gnn_predict (Cora)": (lambda: classify_citation_graph("Cora"), 1_000),
         "gnn_node": (lambda: inspect_graph_node("Cora", 2155, 2), 300),
         "dqn_episode (trained, 500 steps, GIF + Q-value plot)": (lambda: play_cartpole_episode(0, "trained", 0.1), 700),

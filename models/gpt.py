@@ -62,13 +62,20 @@ def split_text(text: str) -> tuple[str, str]:
 
 def build_tokenizer(text: str):
     """One token per distinct character of `text` (sorted), as a save_pretrained-able tokenizer."""
+    return char_tokenizer(sorted(set(text)), CONFIG["n_positions"])
+
+
+def char_tokenizer(chars: list[str], max_length: int, unknown: str | None = None):
+    """A save_pretrained-able tokenizer with one token per character of `chars` (token id = index).
+    Characters outside it are dropped, or become `unknown` (one of `chars`) when given; `unknown` is an
+    ordinary token, so decoding shows it."""
     from tokenizers import Tokenizer, decoders, models
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {ch: i for i, ch in enumerate(sorted(set(text)))}
-    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))  # no merges: characters; unknown ones are dropped
+    vocab = {ch: i for i, ch in enumerate(chars)}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token=unknown))  # no merges: characters
     core.decoder = decoders.Fuse()  # join characters without spaces
-    return PreTrainedTokenizerFast(tokenizer_object=core, model_max_length=CONFIG["n_positions"])
+    return PreTrainedTokenizerFast(tokenizer_object=core, model_max_length=max_length)
 
 
 def encode(text: str, vocab: dict[str, int]) -> np.ndarray:
@@ -126,6 +133,45 @@ def load_pretrained(source, local_only: bool = True, dtype=None):
     model = AutoModelForCausalLM.from_pretrained(source, use_safetensors=True, dtype=dtype or torch.float32,
                                                  attn_implementation="eager", **kwargs)
     return model.eval(), tokenizer
+
+
+# --- generation ----------------------------------------------------------------
+def sample_next(logits, temperature: float, top_k: int, top_p: float, generator) -> int:
+    """Draw one token id from the last position's logits with temperature, top-k and top-p (nucleus)."""
+    logits = logits.float().cpu() / temperature
+    if 0 < top_k < logits.numel():
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, -1)
+    if top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        outside = sorted_probs.cumsum(0) - sorted_probs >= top_p  # keep the smallest set whose sum reaches top_p
+        probs = probs.clone()
+        probs[order[outside]] = 0.0
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def continue_ids(model, ids: list[int], max_new_tokens: int, temperature: float, top_k: int, top_p: float,
+                 generator, block: int):
+    """Yield `max_new_tokens` new token ids one at a time, sampled over the KV cache after `ids` (at most
+    `block` - 1 of them). When the context window is full, its last 3/4 is kept and recomputed."""
+    device = next(model.parameters()).device
+    context, past = list(ids), None
+    feed = context
+    for _ in range(max_new_tokens):
+        if past is not None and len(context) >= block:
+            # the window is full: keep its last 3/4 and recompute, positions restart at 0
+            context = context[-(block * 3 // 4):]
+            feed, past = context, None
+        # grad modes are per thread and Gradio resumes a stream on any worker thread:
+        # no `with` block may stay open across a yield
+        with torch.inference_mode():
+            out = model(torch.tensor([feed], device=device), past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            token = sample_next(out.logits[0, -1], temperature, top_k, top_p, generator)
+        context.append(token)
+        feed = [token]
+        yield token
 
 
 # --- evaluation --------------------------------------------------------------
@@ -187,8 +233,21 @@ def _autocast():
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=os.environ.get("DLHUB_GPT_BF16", "1") == "1")
 
 
-def _loss(model, x, y):
+def batch_loss(model, x, y):
     return F.cross_entropy(model(x).logits.flatten(0, 1).float(), y.flatten())
+
+
+def train_step(model, opt, x, y, autocast=None) -> float:
+    """One optimiser step on a batch, gradients clipped to GRAD_CLIP; returns the batch's loss."""
+    import contextlib
+
+    with autocast or contextlib.nullcontext():
+        loss = batch_loss(model, x, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+    opt.step()
+    return loss.item()
 
 
 def _estimate(model, data, block: int, gen) -> float:
@@ -198,7 +257,7 @@ def _estimate(model, data, block: int, gen) -> float:
     with torch.inference_mode(), _autocast():
         for _ in range(EVAL_BATCHES):
             x, y = _batch(data, block, BATCH_SIZE, gen)
-            losses.append(_loss(model, x, y).item())
+            losses.append(batch_loss(model, x, y).item())
     model.train()
     return float(np.mean(losses))
 
@@ -310,13 +369,7 @@ def train(data_dir=None, epochs=None, seed=0, minutes=None, max_iters=None, resu
         for group in opt.param_groups:
             group["lr"] = lr_at(step, progress)
         x, y = _batch(train_ids, block, BATCH_SIZE, gen)
-        with _autocast():
-            loss = _loss(model, x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        opt.step()
-        running.append(loss.item())
+        running.append(train_step(model, opt, x, y, _autocast()))
         step += 1
         if time.time() - last_log > 60:
             log(f"iter {step:5d}  {(time.time() - t0) / 60:5.1f} min  loss {np.mean(running[-50:]):.4f}  "

@@ -199,7 +199,7 @@ def test_save_pretrained_round_trip_through_the_loader(tmp_path, monkeypatch, by
 
     # the handlers run on it unchanged (this is how a hub checkpoint is used)
     lm = LanguageModel(OURS, loaded, loaded_tok)
-    monkeypatch.setattr("demos.transformer.load_language_model", lambda choice=OURS: lm)
+    monkeypatch.setattr("demos.transformer.generate.load_language_model", lambda choice=OURS: lm)
     frames = run("To be", 40, seed=3)  # 5 + 40 tokens > 32 positions: the window slides
     assert frames[-1][0].startswith("To be") and len(frames) == 41
     assert run("To be", 10, seed=3)[-1][0] == run("To be", 10, seed=3)[-1][0]
