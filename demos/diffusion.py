@@ -2,6 +2,8 @@
 forward process shows an image drowning in noise as t grows."""
 from __future__ import annotations
 
+import functools
+
 import time
 
 import gradio as gr
@@ -130,12 +132,19 @@ def sample_diffusion(dataset="Digits (MNIST)", class_value="all", scheduler="DDI
 
 
 def load_test_images(folder: str):
-    """(images uint8 [N, 28, 28], full): the whole test split from the data dir (read once into the cache), else
-    the first 100 test images shipped in models/bundled (full = False)."""
-    from models.cache import load_model
-    from models.data import data_dir, load_images_or_sample
+    """(images uint8 [N, 28, 28], full): the whole test split from the data dir (read once), else the first 100
+    test images shipped in models/bundled (full = False). numpy only: build() sizes the index input with it, and
+    the page must come up without importing torch."""
+    from models.data import data_dir
 
-    images, _, full = load_model(f"data:{folder}-test:{data_dir()}", lambda: load_images_or_sample(folder, "test"))
+    return _test_images(folder, str(data_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _test_images(folder: str, root: str):
+    from models.data import load_images_or_sample
+
+    images, _, full = load_images_or_sample(folder, "test", root)
     return images, full
 
 
