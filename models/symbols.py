@@ -33,7 +33,8 @@ HEAD_LR = 0.05
 HEAD_WEIGHT_DECAY = 1e-3
 HEAD_SCALE = 10.0        # features are L2-normalised then scaled: softmax logits in a useful range
 SCRATCH_FOLDS = 5        # at most: k-fold for the networks trained from scratch
-SCRATCH_STEPS = 300      # per fold, at most (the budget usually stops it first)
+SCRATCH_STEPS = 300      # per fold, at most (the budget usually stops it first)...
+SCRATCH_MIN_STEPS = 2    # ...and at least this many, budget or not (a fold that never trained says nothing)
 SCRATCH_BATCH = 16       # small batches: more steps in the same seconds
 SCRATCH_LR = 3e-3
 
@@ -190,7 +191,7 @@ def train_from_scratch(images: torch.Tensor, labels: torch.Tensor, n_classes: in
         opt = torch.optim.Adam(model.parameters(), lr=SCRATCH_LR)
         fold_end = seconds * (fold + 1) / k
         step = 0
-        while step < steps and budget.elapsed() < fold_end:
+        while step < steps and (step < min(SCRATCH_MIN_STEPS, steps) or budget.elapsed() < fold_end):
             pick = train_idx[torch.randint(len(train_idx), (batch,), generator=generator)]
             loss = _scratch_step(model, opt, images[pick], labels[pick], generator)
             step += 1

@@ -489,7 +489,7 @@ def build() -> None:
                 test_btn = gr.Button(t("cnn.sym_test"))
             examples_btn = gr.Button(t("cnn.sym_examples"), size="sm")
         with gr.Column(scale=1):
-            gallery = gr.Gallery(label=t("cnn.sym_drawings"), columns=6, height=280, object_fit="contain",
+            gallery = gr.Gallery(label=t("cnn.sym_drawings"), columns=5, height=280, object_fit="contain",
                                  allow_preview=False)
             with gr.Row():
                 number = gr.Number(value=None, precision=0, minimum=1, label=t("cnn.sym_number"), min_width=120)
@@ -505,8 +505,8 @@ def build() -> None:
         transfer_cm = gr.Dataframe(label=t("cnn.sym_transfer_cm"), interactive=False)
         scratch_cm = gr.Dataframe(label=t("cnn.sym_scratch_cm"), interactive=False)
     with gr.Row():
-        transfer_wrong = gr.Gallery(label=t("cnn.sym_transfer_wrong"), columns=6, height=150, allow_preview=False)
-        scratch_wrong = gr.Gallery(label=t("cnn.sym_scratch_wrong"), columns=6, height=150, allow_preview=False)
+        transfer_wrong = gr.Gallery(label=t("cnn.sym_transfer_wrong"), columns=5, height=150, allow_preview=False)
+        scratch_wrong = gr.Gallery(label=t("cnn.sym_scratch_wrong"), columns=5, height=150, allow_preview=False)
     with gr.Row():
         prediction = gr.Label(num_top_classes=3, label=t("cnn.sym_prediction"))
         seen = gr.Image(label=t("cnn.sym_seen"), height=200, interactive=False)
