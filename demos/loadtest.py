@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 THINK_SECONDS = 2.0   # mean pause between a client's calls (uniform in [0.5, 1.5] x this)
 HEAVY_SHARE = 0.2     # share of the calls that are heavy
+CLIENT_TIMEOUT_S = 120  # gradio_client's HTTP timeout (its default, 5 s, is shorter than a busy server's /info)
 
 
 def _rss_mb(pid: int) -> float:
@@ -134,8 +135,13 @@ def _hammer(url: str, calls: dict, clients: int, seconds: float, think: float, h
 
     def worker(seed: int):
         rng = random.Random(seed)
-        client = Client(url, verbose=False)
-        time.sleep(rng.uniform(0, think))  # the class does not click in step
+        time.sleep(rng.uniform(0, think))  # the class does not arrive or click in step
+        try:  # a student opening the page: a busy server may take a while to send its config and API info
+            client = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
+        except Exception as exc:
+            with lock:
+                errors["light"].append(f"opening the app: {str(exc)[:200]}")
+            return
         while time.monotonic() < stop:
             group = "heavy" if rng.random() < heavy_share else "light"
             name = rng.choice(sorted(calls[group]))
@@ -173,7 +179,7 @@ def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         calls = endpoint_calls(Path(tmp))
-        warm = Client(url, verbose=False)
+        warm = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
         for group in calls.values():
             for call in group.values():
                 call(warm)

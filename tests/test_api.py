@@ -126,7 +126,7 @@ def test_short_bounded_load_has_no_errors(app_url):
     assert report["errors"] == 0 and report["warmup_errors"] == 0, report["error_examples"]
     for group in ("light", "heavy"):
         assert report[group]["completed"] == report[group]["started"], report[group]
-    assert report["light"]["completed"] >= 5
+    assert report["served"] >= 5  # each client's first call at least (calls in flight at the end are waited for)
 
 
 def test_readme_snippets_run_as_written(app_url, seven_png, tmp_path, monkeypatch, capsys):
