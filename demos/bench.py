@@ -95,9 +95,9 @@ def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
     from .cnn import predict_digit_cnn
     from .dnn import predict_digit_mlp, train_playground
-    from .diffusion import sample_stream
+    from .diffusion import sample_plane, sample_stream, train_diffusion_plane
     from .dqn import play_episode
-    from .gan import sample_grid
+    from .gan import sample_grid, train_gan_plane
     from .gnn import classify_graph, inspect_node
     from .lstm import predict_sentiment
     from .resnet import resnet_predict
@@ -105,6 +105,7 @@ def handler_cases() -> dict:
     from .word2vec import nearest_neighbors, word_analogy
 
     digit = _digit_input()
+    denoiser = list(train_diffusion_plane("swissroll", "", 3e-3, 300, 30, 0))[-1][4]  # a session to sample from
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
@@ -126,6 +127,13 @@ def handler_cases() -> dict:
             lambda: next(iter(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0))), 1_000),
         "diffusion_sample (DDIM 50 steps x 16 images, streamed)": (
             lambda: list(sample_stream("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
+        "gan2d_train first update (ring of 8, non-saturating)": (lambda: next(iter(train_gan_plane())), 1_000),
+        "gan2d_train (default: ring of 8, 2,000 steps, streamed)": (lambda: list(train_gan_plane()), 20_000),
+        "diffusion2d_train first update (swiss roll)": (lambda: next(iter(train_diffusion_plane())), 1_000),
+        "diffusion2d_train (default: swiss roll, 3,000 steps, streamed)": (lambda: list(train_diffusion_plane()),
+                                                                            20_000),
+        "diffusion2d_sample (DDPM 100 steps x 500 points, streamed)": (
+            lambda: list(sample_plane("DDPM", 20, 500, 0, denoiser)), 5_000),
     }
 
 

@@ -27,6 +27,7 @@ FOURIER = 6             # sines and cosines of each coordinate at frequencies 2^
 WIDTH = 128
 DEPTH = 3
 BATCH = 256
+REPORT_MIN_STEPS = 25  # steps between two progress reports, at least
 LOG_EVERY = 50
 EVAL_EVERY = 500        # steps between live measurements of sample quality
 EVAL_SAMPLES = 500
@@ -159,7 +160,7 @@ def train_diffusion(data: torch.Tensor, generator: torch.Generator, lr: float = 
         history["mmd"].append(mmd(samples, reference[:EVAL_SAMPLES]))
 
     record_eval(0)
-    step = 0
+    step = reported = 0
     while step < steps and not budget.expired():
         step += 1
         with torch.enable_grad():  # per thread; closed before any yield
@@ -183,7 +184,10 @@ def train_diffusion(data: torch.Tensor, generator: torch.Generator, lr: float = 
             total, count = 0.0, 0
         if step % EVAL_EVERY == 0:
             record_eval(step)
-        if budget.due():
+        # a frame at most every REPORT_MIN_STEPS steps: on a busy CPU drawing a frame can take longer than the
+        # report interval, and the run would draw instead of train
+        if step - reported >= REPORT_MIN_STEPS and budget.due():
+            reported = step
             yield {"step": step, "steps": steps, "elapsed": budget.elapsed(), "model": model, "history": history,
                    "done": False}
     if count:

@@ -33,6 +33,7 @@ BATCH = 256
 GP_WEIGHT = 0.1        # WGAN-GP's lambda for 2-D toy data (the paper's toy experiments)
 BETAS = {"wgan-gp": (0.5, 0.9)}
 DEFAULT_BETAS = (0.5, 0.999)
+REPORT_MIN_STEPS = 25  # steps between two progress reports, at least
 LOG_EVERY = 50         # steps between points of the loss curves
 EVAL_EVERY = 250       # steps between measurements of the samples
 EVAL_SAMPLES = 1000
@@ -128,7 +129,7 @@ def train_gan(data: torch.Tensor, dataset: str, generator: torch.Generator, loss
             history[key].append(metrics.get(key))
 
     record_eval(0)
-    step = 0
+    step = reported = 0
     while step < steps and not budget.expired():
         step += 1
         # grad mode is per thread and a stream resumes on any worker thread: set it every step, and close every
@@ -163,7 +164,10 @@ def train_gan(data: torch.Tensor, dataset: str, generator: torch.Generator, loss
             count = 0
         if step % EVAL_EVERY == 0:
             record_eval(step)
-        if budget.due():
+        # a frame at most every REPORT_MIN_STEPS steps: on a busy CPU drawing a frame can take longer than the
+        # report interval, and the run would draw instead of train
+        if step - reported >= REPORT_MIN_STEPS and budget.due():
+            reported = step
             yield {"step": step, "steps": steps, "elapsed": budget.elapsed(), "model": model, "z_eval": z_eval,
                    "history": history, "metrics": metrics, "done": False}
     if count:

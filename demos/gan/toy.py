@@ -196,7 +196,7 @@ def train_gan_plane(dataset="ring8", points="", loss="nonsaturating", lr_g=2e-3,
                                   jitter, held_out, model):
             picture, push = draw_gan(model, loss, held_out, progress["z_eval"][:600])
             history = dict(progress["history"], modes=progress["metrics"].get("modes"))
-            session = {"model": model, "config": {**config, "step": progress["step"]}}
+            session = {"model": model, "config": {**config, "step": progress["step"]}, "metrics": progress["metrics"]}
             file = save_gan(model, session["config"]) if progress["done"] else None
             yield (picture, curves(history, ["d_loss", "g_loss"]), quality_curves(history, has_modes),
                    status_line(progress, push), session, file)
@@ -415,3 +415,24 @@ def build() -> None:
     use_drawing.click(drawing_to_points, canvas, [points, dataset, drawing_note], api_visibility="private")
     upload.upload(load_gan_plane, upload, [plane, status, session], api_name="gan2d_upload",
                   api_visibility="undocumented")
+
+
+def measure_preset(name: str, seeds, seconds: float = LIMITS["seconds"][1]) -> list[dict]:
+    """The final metrics of a preset's run for each seed, through the handler itself (what the page shows)."""
+    settings = PRESETS[name]
+    results = []
+    for seed in seeds:
+        *_, session, _ = list(train_gan_plane(settings["dataset"], STAR, settings["loss"], settings["lr_g"],
+                                              settings["lr_d"], settings["d_steps"], settings["g_steps"],
+                                              settings["steps"], seconds, seed))[-1]
+        results.append({"seed": seed, "steps": session["config"]["step"], **session["metrics"]})
+    return results
+
+
+if __name__ == "__main__":  # python -m demos.gan.toy PRESET SEED...: a preset's final coverage, quality, MMD
+    import json
+    import sys
+
+    rows = measure_preset(sys.argv[1], [int(seed) for seed in sys.argv[2:]] or [0])
+    for row in rows:
+        print(json.dumps(row))
