@@ -154,8 +154,8 @@ def drawing_points(value, max_points: int, seed: int = 0) -> np.ndarray:
     if image is None:
         raise error("Nothing drawn: draw some strokes on the canvas first.", "还没有画：请先在画布上画几笔。")
     image = np.asarray(image)
-    if image.ndim == 3 and image.shape[2] == 4:
-        ink = image[..., 3] > 128
+    if image.ndim == 3 and image.shape[2] == 4:  # dark and opaque: the canvas's background may be opaque white
+        ink = (image[..., 3] > 128) & (image[..., :3].mean(2) < 128)
     elif image.ndim == 3:
         ink = image[..., :3].mean(2) < 128
     else:

@@ -178,7 +178,7 @@ def train_diffusion(data: torch.Tensor, generator: torch.Generator, lr: float = 
         if not math.isfinite(value):
             raise FloatingPointError("the loss diverged (became NaN or infinite): lower the learning rate")
         total, count = total + value, count + 1
-        if step % LOG_EVERY == 0:
+        if step % LOG_EVERY == 0 or step == 1:  # step 1 too: a plot whose first frame is empty stays blank
             history["step"].append(step)
             history["loss"].append(total / count)
             total, count = 0.0, 0

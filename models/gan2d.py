@@ -156,7 +156,7 @@ def train_gan(data: torch.Tensor, dataset: str, generator: torch.Generator, loss
         if not (math.isfinite(d_value) and math.isfinite(g_value)):
             raise FloatingPointError("the losses diverged (became NaN or infinite): lower the learning rates")
         d_sum, g_sum, count = d_sum + d_value, g_sum + g_value, count + 1
-        if step % LOG_EVERY == 0:
+        if step % LOG_EVERY == 0 or step == 1:  # step 1 too: a plot whose first frame is empty stays blank
             history["step"].append(step)
             history["d_loss"].append(d_sum / count)
             history["g_loss"].append(g_sum / count)

@@ -74,7 +74,11 @@ def test_gan_learns_the_ring_and_a_drawing(page):
     panel(page).get_by_text("MMD² ×10³ to held-out real points").first.wait_for(timeout=90_000)
     panel(page).get_by_text("step 300/300").wait_for(timeout=90_000)
     plane.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
     page.screenshot(path=ARTIFACTS / "gan2d_drawing.png", full_page=False)
+    losses = panel(page).locator(".block:has-text('Losses')").last
+    losses.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "gan2d_curves.png", full_page=False)
 
 
 def test_diffusion_trains_then_samples_step_by_step(page):
@@ -83,7 +87,7 @@ def test_diffusion_trains_then_samples_step_by_step(page):
     set_number(page, "Training steps", 300)
     panel(page).get_by_role("button", name="Train the denoiser").click()
     panel(page).get_by_text("step 300/300").wait_for(timeout=90_000)
-    panel(page).get_by_role("button", name="Sample", exact=True).click()
+    panel(page).get_by_role("button", name="Sample points").click()
     panel(page).get_by_text("MMD² ×10³ to held-out real points").first.wait_for(timeout=60_000)
     field = panel(page).locator(".block:has-text('Learned denoising direction') img").first
     field.wait_for(timeout=20_000)

@@ -135,7 +135,7 @@ def test_presets_fill_the_settings():
 
 
 def test_a_drawing_becomes_points_where_it_was_drawn():
-    canvas = np.zeros((SIZE, SIZE, 4), np.uint8)
+    canvas = np.full((SIZE, SIZE, 4), 255, np.uint8)  # an opaque white background, as the browser's canvas sends
     canvas[20:40, 20:40] = [0, 0, 0, 255]  # top-left: x < 0, y > 0
     text, dataset, note = drawing_to_points({"background": None, "layers": [], "composite": canvas})
     points = parse_points(text)

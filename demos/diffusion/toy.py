@@ -332,7 +332,7 @@ learned denoising direction at any t, and sample with DDPM or DDIM, step by step
         "diffusion.ddim_steps": "DDIM steps (DDPM always takes 100)",
         "diffusion.toy_count": "Points to sample",
         "diffusion.sample_seed": "Seed of the starting noise",
-        "diffusion.toy_sample": "Sample",
+        "diffusion.toy_sample": "Sample points",
         "diffusion.trajectories": "Reverse process: x_t, and the paths of 40 points",
         "diffusion.snapshots": "From noise to samples",
         "diffusion.own_panel": "Your own points: draw, or type x,y lines",
@@ -367,7 +367,7 @@ learned denoising direction at any t, and sample with DDPM or DDIM, step by step
         "diffusion.ddim_steps": "DDIM 步数（DDPM 总是 100 步）",
         "diffusion.toy_count": "采样的点数",
         "diffusion.sample_seed": "起始噪声的随机种子",
-        "diffusion.toy_sample": "采样",
+        "diffusion.toy_sample": "采样这些点",
         "diffusion.trajectories": "反向过程：x_t，以及其中 40 个点的轨迹",
         "diffusion.snapshots": "从噪声到样本",
         "diffusion.own_panel": "你自己的点：画出来，或输入 x,y 行",
@@ -398,10 +398,12 @@ def build() -> None:
             noising = gr.Image(label=t("diffusion.forward_strip"), interactive=False, format="png")
             status = gr.Markdown()
             with gr.Row():
+                # fixed colour maps: the first frames may hold no curve yet, and a plot keeps the series it saw first
                 loss_plot = gr.LinePlot(x="step", y="value", color="series", title=t("diffusion.loss_plot"),
-                                        height=240)
+                                        height=240, color_map={SERIES["loss"]: "#3182bd"})
                 mmd_plot = gr.LinePlot(x="step", y="value", color="series", title=t("diffusion.mmd_plot"),
-                                       height=240)
+                                       height=240, color_map={SERIES["mmd"]: "#3182bd", SERIES["noise"]: "#de2d26",
+                                                              SERIES["floor"]: "#31a354"})
             with gr.Row():
                 download = gr.File(label=t("diffusion.download"), interactive=False)
                 upload = gr.File(label=t("diffusion.upload"), file_types=[".zip"], type="filepath")
@@ -439,3 +441,39 @@ def build() -> None:
     use_drawing.click(drawing_to_points, canvas, [points, dataset, drawing_note], api_visibility="private")
     upload.upload(load_diffusion_plane, upload, [field, status, session], api_name="diffusion2d_upload",
                   api_visibility="undocumented")
+
+
+def measure_default(seeds, steps: int = DEFAULTS["steps"]) -> list[dict]:
+    """The default run's sample quality for each seed, run to its step cap whatever the time it takes (the same data,
+    weights and batches as the page's run with that seed, which stops at 30 s): DDPM and DDIM-20 samples' MMD
+    beside pure noise and held-out real points."""
+    from models.diffusion2d import Denoiser, reference_mmds, sample, train_diffusion
+    from models.toy2d import mmd
+
+    results = []
+    for seed in seeds:
+        data, held_out, jitter, generator = clouds(DEFAULTS["dataset"], seed, None)
+        references = reference_mmds(data, held_out, generator)
+        forward_strip(data, generator)  # draws from the generator as the page does
+        model = Denoiser(generator)
+        *_, last = train_diffusion(data, generator, DEFAULTS["lr"], steps, 10**6, held_out, jitter, model)
+        row = {"seed": seed, "steps": last["step"], "seconds": round(last["elapsed"], 1), **references}
+        for sampler, k in (("DDPM", 100), ("DDIM", 20)):
+            samples = sample(model, 1000, torch_generator(seed), sampler, k)[0][-1]
+            row[sampler] = mmd(samples, held_out)
+        results.append(row)
+    return results
+
+
+def torch_generator(seed: int):
+    import torch
+
+    return torch.Generator().manual_seed(seed)
+
+
+if __name__ == "__main__":  # python -m demos.diffusion.toy SEED...: the default run's MMDs for each seed
+    import json
+    import sys
+
+    for row in measure_default([int(seed) for seed in sys.argv[1:]] or [0]):
+        print(json.dumps(row))

@@ -23,7 +23,7 @@ KIND = "gan2d"
 PRESETS = {
     "default": dict(dataset="ring8", loss="nonsaturating", lr_g=2e-3, lr_d=2e-3, d_steps=1, g_steps=1, steps=2000,
                     seed=0),
-    "collapse": dict(dataset="ring8", loss="minimax", lr_g=1e-2, lr_d=1e-2, d_steps=1, g_steps=1, steps=2000,
+    "collapse": dict(dataset="ring8", loss="minimax", lr_g=2e-3, lr_d=1e-2, d_steps=5, g_steps=1, steps=1000,
                      seed=0),
     "grid_wgan": dict(dataset="grid25", loss="wgan-gp", lr_g=1e-3, lr_d=1e-3, d_steps=5, g_steps=1, steps=1000,
                       seed=0),
@@ -282,7 +282,7 @@ share of samples within 3 σ of any mode. Try the *mode collapse* preset, then d
 """,
         "gan.preset": "Preset",
         "gan.preset_default": "Ring of 8, non-saturating (default)",
-        "gan.preset_collapse": "Mode collapse: minimax, high learning rate",
+        "gan.preset_collapse": "Mode collapse: minimax against a strong discriminator",
         "gan.preset_grid_wgan": "Grid of 25, WGAN-GP (5 critic steps)",
         "gan.preset_moons_ls": "Two moons, least-squares",
         "gan.preset_own": "Your drawn points",
@@ -330,7 +330,7 @@ share of samples within 3 σ of any mode. Try the *mode collapse* preset, then d
 """,
         "gan.preset": "预设",
         "gan.preset_default": "8 个高斯的环，非饱和损失（默认）",
-        "gan.preset_collapse": "模式崩溃：极小极大损失，大学习率",
+        "gan.preset_collapse": "模式崩溃：极小极大损失对抗一个很强的判别器",
         "gan.preset_grid_wgan": "25 个高斯的网格，WGAN-GP（5 步评论家）",
         "gan.preset_moons_ls": "双月牙，最小二乘损失",
         "gan.preset_own": "你画的点",
@@ -392,9 +392,13 @@ def build() -> None:
                 gr.Markdown(t("gan.losses_md"), elem_classes=["gan-losses"])
             status = gr.Markdown()
             with gr.Row():
-                loss_plot = gr.LinePlot(x="step", y="value", color="series", title=t("gan.loss_plot"), height=260)
+                # fixed colour maps: the first frames may hold no curve yet, and a plot keeps the series it saw first
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", title=t("gan.loss_plot"), height=260,
+                                        color_map={SERIES["d_loss"]: "#3182bd", SERIES["g_loss"]: "#e6550d"})
                 quality_plot = gr.LinePlot(x="step", y="value", color="series", title=t("gan.quality_plot"),
-                                           height=260)
+                                           height=260, color_map={SERIES["covered"]: "#31a354",
+                                                                  SERIES["high_quality"]: "#756bb1",
+                                                                  SERIES["mmd"]: "#636363"})
             with gr.Row():
                 download = gr.File(label=t("gan.download"), interactive=False)
                 upload = gr.File(label=t("gan.upload"), file_types=[".zip"], type="filepath")
@@ -417,19 +421,28 @@ def build() -> None:
                   api_visibility="undocumented")
 
 
-def measure_preset(name: str, seeds, seconds: float = LIMITS["seconds"][1]) -> list[dict]:
-    """The final metrics of a preset's run for each seed, through the handler itself (what the page shows)."""
+def measure_preset(name: str, seeds) -> list[dict]:
+    """A preset's final coverage, quality and MMD for each seed, run to its step cap whatever the time it takes
+    (the same data, weights and batches as the page's run with that seed, which stops at 30 s)."""
+    import torch
+
+    from models.gan2d import GAN2D, train_gan
+    from models.toy2d import training_clouds
+
     settings = PRESETS[name]
     results = []
     for seed in seeds:
-        *_, session, _ = list(train_gan_plane(settings["dataset"], STAR, settings["loss"], settings["lr_g"],
-                                              settings["lr_d"], settings["d_steps"], settings["g_steps"],
-                                              settings["steps"], seconds, seed))[-1]
-        results.append({"seed": seed, "steps": session["config"]["step"], **session["metrics"]})
+        generator = torch.Generator().manual_seed(seed)
+        own = read_points(settings["dataset"], STAR)
+        data, held_out, jitter = training_clouds(settings["dataset"], CLOUD_POINTS, generator, own)
+        *_, last = train_gan(data, settings["dataset"], generator, settings["loss"], settings["lr_g"],
+                             settings["lr_d"], settings["d_steps"], settings["g_steps"], settings["steps"], 10**6,
+                             jitter, held_out, GAN2D(generator))
+        results.append({"seed": seed, "steps": last["step"], "seconds": round(last["elapsed"], 1), **last["metrics"]})
     return results
 
 
-if __name__ == "__main__":  # python -m demos.gan.toy PRESET SEED...: a preset's final coverage, quality, MMD
+if __name__ == "__main__":  # python -m demos.gan.toy PRESET SEED...: each seed's final coverage, quality, MMD
     import json
     import sys
 
