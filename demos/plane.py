@@ -173,3 +173,55 @@ def drawing_points(value, max_points: int, seed: int = 0) -> np.ndarray:
 def cloud(points: np.ndarray, color=REAL_COLOR, radius: float = 1.6) -> np.ndarray:
     """A plane with one cloud of points."""
     return splat(blank(), points, color, radius)
+
+
+MAX_OWN_POINTS = 2000        # = models.toy2d.MAX_POINTS
+MAX_POINTS_CHARS = 60_000    # of the points text (2,000 lines of "x,y")
+# a star of five arms: what the points box holds before the learner draws anything
+STAR = "\n".join(f"{r * np.cos(a):.3f},{r * np.sin(a):.3f}" for a in np.arange(5) * 2 * np.pi / 5 + np.pi / 2
+                 for r in np.linspace(0.3, 1.6, 8))
+DRAWING_NOTE = ("{count} points from your drawing: choose the dataset 'your points' and press Train.",
+                "从你的画中取了 {count} 个点：数据集选择“你的点”，然后点训练。")
+
+
+def read_points(dataset: str, points):
+    """The learner's points as a tensor when the dataset is 'own', else None (a bilingual gr.Error if unusable)."""
+    if dataset != "own":
+        return None
+    from models.toy2d import PointsError, parse_points
+
+    if isinstance(points, str) and len(points) > MAX_POINTS_CHARS:
+        raise error(f"The points text is {len(points):,} characters; the limit is {MAX_POINTS_CHARS:,}.",
+                    f"点的文本有 {len(points):,} 个字符，上限是 {MAX_POINTS_CHARS:,}。")
+    try:
+        return parse_points(points, MAX_OWN_POINTS)
+    except PointsError as exc:
+        raise error(exc.en, exc.zh) from None
+
+
+def uploaded_points(config: dict):
+    """The learner's points kept in an uploaded config (dataset 'own'), checked; None for the other datasets."""
+    import torch
+
+    from models.live import TrainedFileError
+
+    if config.get("dataset") != "own":
+        return None
+    try:
+        own = torch.tensor(config.get("points") or [], dtype=torch.float32)
+    except (TypeError, ValueError):
+        own = torch.zeros(0)
+    if own.ndim != 2 or own.shape[1:] != (2,) or not 3 <= len(own) <= MAX_OWN_POINTS or not own.isfinite().all():
+        raise TrainedFileError("config.json's points are not a list of 3 to 2,000 [x, y] pairs.",
+                               "config.json 中的点不是 3 到 2,000 个 [x, y] 坐标组成的列表。")
+    return own
+
+
+def drawing_to_points(drawing):
+    """The strokes of the canvas as 'x,y' lines (the inked pixels, at most 2,000) and the dataset 'own'."""
+    from models.toy2d import format_points
+
+    from .common import both
+
+    points = drawing_points(drawing, MAX_OWN_POINTS)
+    return format_points(points), "own", both(DRAWING_NOTE, count=len(points))

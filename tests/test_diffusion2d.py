@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from demos.diffusion import denoising_direction, load_diffusion_plane, sample_plane, train_diffusion_plane
-from demos.diffusion.toy import DATASETS, drawing_to_points
+from demos.diffusion.toy import DATASETS
+from demos.plane import drawing_to_points
 from demos.plane import SIZE
 from models import diffusion2d
 from models.diffusion2d import SCHEDULE, T, forward_process, sample

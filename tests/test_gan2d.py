@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from demos.gan import load_gan_plane, train_gan_plane
-from demos.gan.toy import PRESETS, apply_preset, drawing_to_points
+from demos.gan.toy import PRESETS, apply_preset
+from demos.plane import drawing_to_points
 from demos.plane import LIM, SIZE, arrows, blank, splat, to_pixels, to_plane
 from models import toy2d
 from models.gan2d import GAN2D, LOSSES, measure, train_gan

@@ -12,8 +12,8 @@ import numpy as np
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..plane import (REAL_COLOR, SAMPLE_COLOR, arrows, blank, caption, drawing_points, points_canvas, splat,
-                     strip)
+from ..plane import (REAL_COLOR, SAMPLE_COLOR, STAR, arrows, blank, caption, drawing_to_points, points_canvas,
+                     read_points, splat, strip, uploaded_points)
 
 DATASETS = ("swissroll", "moons", "ring8", "own")
 SAMPLERS = ("DDPM", "DDIM")
@@ -21,8 +21,6 @@ T_MAX = 99                   # = models.diffusion2d.T - 1
 LIMITS = {"lr": (1e-5, 0.02), "steps": (50, 10_000), "seconds": (1, 30), "count": (10, 2000),
           "ddim_steps": (1, 100), "t": (0, T_MAX)}
 CLOUD_POINTS = 1000
-MAX_OWN_POINTS = 2000
-MAX_POINTS_CHARS = 60_000
 FORWARD_STEPS = (0, 10, 25, 50, 99)
 SNAPSHOTS = 6                # panels of the reverse strip
 TRAILS = 40                  # sampled points whose whole path is drawn
@@ -31,8 +29,6 @@ FRAME_SECONDS = 0.05         # pace the sampling stream so it can be watched
 PANEL = 180
 KIND = "diffusion2d"
 DEFAULTS = dict(dataset="swissroll", lr=3e-3, steps=3000, seconds=20, seed=0)
-STAR = "\n".join(f"{r * np.cos(a):.3f},{r * np.sin(a):.3f}" for a in np.arange(5) * 2 * np.pi / 5 + np.pi / 2
-                 for r in np.linspace(0.3, 1.6, 8))
 
 STATUS = {
     "progress": ("**step {step:,}/{steps:,}** ({elapsed:.1f} s) · loss {loss:.4f} · sample MMD² ×10³ {mmd:.2f} "
@@ -45,8 +41,6 @@ STATUS = {
                "（纯噪声 {noise:.2f}，真实点 {floor:.2f}：越低越好）"),
     "step": ("{sampler}: step {i}/{n} (t = {t})", "{sampler}：第 {i}/{n} 步（t = {t}）"),
     "loaded": ("Loaded a denoiser trained {step:,} steps on {dataset}.", "已载入一个在 {dataset} 上训练了 {step:,} 步的去噪网络。"),
-    "drawing": ("{count} points from your drawing: choose the dataset 'your points' and press Train.",
-                "从你的画中取了 {count} 个点：数据集选择“你的点”，然后点训练。"),
 }
 DATASET_NAMES = {"swissroll": ("the swiss roll", "瑞士卷"), "moons": ("two moons", "双月牙"),
                  "ring8": ("the ring of 8 Gaussians", "8 个高斯组成的环"), "own": ("your points", "你的点")}
@@ -56,20 +50,6 @@ SERIES = {"loss": "loss ‖ε − ε_θ‖² · 损失", "mmd": "samples (DDIM 2
 
 def no_model() -> gr.Error:
     return error("No trained model yet: press Train first (or upload one).", "还没有训练好的模型：请先点训练（或上传一个模型）。")
-
-
-def read_points(dataset: str, points):
-    if dataset != "own":
-        return None
-    from models.toy2d import PointsError, parse_points
-
-    if isinstance(points, str) and len(points) > MAX_POINTS_CHARS:
-        raise error(f"The points text is {len(points):,} characters; the limit is {MAX_POINTS_CHARS:,}.",
-                    f"点的文本有 {len(points):,} 个字符，上限是 {MAX_POINTS_CHARS:,}。")
-    try:
-        return parse_points(points, MAX_OWN_POINTS)
-    except PointsError as exc:
-        raise error(exc.en, exc.zh) from None
 
 
 def clouds(dataset: str, seed: int, own):
@@ -282,11 +262,7 @@ def load_diffusion_plane(file):
         config["seed"] = config_number(config, "seed", 0, 2**31 - 1)
         step = config_number(config, "step", 0, 10**7)
         check_shapes(tensors, shapes())
-        if config["dataset"] == "own":
-            own = torch.tensor(config.get("points") or [], dtype=torch.float32)
-            if own.ndim != 2 or own.shape[1:] != (2,) or not 3 <= len(own) <= MAX_OWN_POINTS or not own.isfinite().all():
-                raise TrainedFileError("config.json's points are not a list of 3 to 2,000 [x, y] pairs.",
-                                       "config.json 中的点不是 3 到 2,000 个 [x, y] 坐标组成的列表。")
+        uploaded_points(config)
         config["references"] = None  # recomputed from the data, never taken from the file
     except TrainedFileError as exc:
         raise trained_file_error(exc) from None
@@ -294,14 +270,6 @@ def load_diffusion_plane(file):
     model.load_state_dict(tensors)
     status = both(STATUS["loaded"], step=step, dataset=DATASET_NAMES[config["dataset"]])
     return field_picture(model, config, 50), status, {"model": model, "config": config}
-
-
-def drawing_to_points(drawing):
-    """The canvas strokes as 'x,y' lines (at most 2,000) and the dataset 'own'."""
-    from models.toy2d import format_points
-
-    points = drawing_points(drawing, MAX_OWN_POINTS)
-    return format_points(points), "own", both(STATUS["drawing"], count=len(points))
 
 
 TEXT = {

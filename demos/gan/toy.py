@@ -9,14 +9,13 @@ import numpy as np
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..plane import FAKE_COLOR, REAL_COLOR, arrows, caption, drawing_points, heatmap, points_canvas, splat
+from ..plane import (FAKE_COLOR, REAL_COLOR, STAR, arrows, caption, drawing_to_points, heatmap, points_canvas,
+                     read_points, splat, uploaded_points)
 
 DATASETS = ("ring8", "grid25", "moons", "spiral", "own")
 LOSSES = ("minimax", "nonsaturating", "leastsquares", "wgan-gp")   # = models.gan2d.LOSSES
 LIMITS = {"lr": (1e-5, 0.02), "player_steps": (1, 5), "steps": (50, 10_000), "seconds": (1, 30)}
 CLOUD_POINTS = 1000          # points drawn from a named distribution (and held out for the MMD)
-MAX_OWN_POINTS = 2000
-MAX_POINTS_CHARS = 60_000    # of the points text (2,000 lines of "x,y")
 ARROWS = 150                 # generated samples that get an arrow
 KIND = "gan2d"
 # the default reaches >= 7 of 8 modes (measured in the README); the collapse preset loses modes with this seed
@@ -33,9 +32,6 @@ PRESETS = {
                 seed=0),
 }
 PRESET_FIELDS = ("dataset", "loss", "lr_g", "lr_d", "d_steps", "g_steps", "steps", "seed")
-# a star of five arms: what the points box holds before the learner draws anything
-STAR = "\n".join(f"{r * np.cos(a):.3f},{r * np.sin(a):.3f}" for a in np.arange(5) * 2 * np.pi / 5 + np.pi / 2
-                 for r in np.linspace(0.3, 1.6, 8))
 
 STATUS = {
     "progress": ("**step {step:,}/{steps:,}** ({elapsed:.1f} s) · D loss {d_loss:.3f} · G loss {g_loss:.3f} · "
@@ -48,8 +44,6 @@ STATUS = {
             "与留出真实点的 MMD² ×10³ 为 {mmd:.2f}（0 = 无法区分）"),
     "loaded": ("Loaded a {loss} GAN trained {step:,} steps on {dataset}.",
                "已载入一个用 {loss} 损失在 {dataset} 上训练了 {step:,} 步的 GAN。"),
-    "drawing": ("{count} points from your drawing: choose the dataset 'your points' and press Train.",
-                "从你的画中取了 {count} 个点：数据集选择“你的点”，然后点训练。"),
 }
 DATASET_NAMES = {"ring8": ("ring of 8 Gaussians", "8 个高斯组成的环"), "grid25": ("grid of 25 Gaussians", "25 个高斯组成的网格"),
                  "moons": ("two moons", "双月牙"), "spiral": ("a spiral", "螺旋"), "own": ("your points", "你的点")}
@@ -58,21 +52,6 @@ LOSS_NAMES = {"minimax": ("minimax", "极小极大"), "nonsaturating": ("non-sat
 SERIES = {"d_loss": "D loss · 判别器损失", "g_loss": "G loss · 生成器损失",
           "covered": "modes covered (share) · 覆盖的模式（占比）", "high_quality": "high-quality share · 高质量占比",
           "mmd": "MMD² ×10³ · 与真实点的 MMD² ×10³"}
-
-
-def read_points(dataset: str, points):
-    """The learner's points as a tensor when the dataset is 'own', else None (a bilingual gr.Error if unusable)."""
-    if dataset != "own":
-        return None
-    from models.toy2d import PointsError, parse_points
-
-    if isinstance(points, str) and len(points) > MAX_POINTS_CHARS:
-        raise error(f"The points text is {len(points):,} characters; the limit is {MAX_POINTS_CHARS:,}.",
-                    f"点的文本有 {len(points):,} 个字符，上限是 {MAX_POINTS_CHARS:,}。")
-    try:
-        return parse_points(points, MAX_OWN_POINTS)
-    except PointsError as exc:
-        raise error(exc.en, exc.zh) from None
 
 
 def surface_range(loss: str, surface) -> tuple[float, float]:
@@ -229,12 +208,7 @@ def load_gan_plane(file):
         seed = config_number(config, "seed", 0, 2**31 - 1)
         step = config_number(config, "step", 0, 10**7)
         check_shapes(tensors, shapes())
-        own = None
-        if dataset == "own":
-            own = torch.tensor(config.get("points") or [], dtype=torch.float32)
-            if own.ndim != 2 or own.shape[1:] != (2,) or not 3 <= len(own) <= MAX_OWN_POINTS or not own.isfinite().all():
-                raise TrainedFileError("config.json's points are not a list of 3 to 2,000 [x, y] pairs.",
-                                       "config.json 中的点不是 3 到 2,000 个 [x, y] 坐标组成的列表。")
+        own = uploaded_points(config)
     except TrainedFileError as exc:
         raise trained_file_error(exc) from None
     generator = torch.Generator().manual_seed(int(seed))
@@ -244,14 +218,6 @@ def load_gan_plane(file):
     picture, _ = draw_gan(model, loss, held_out, torch.randn(600, model.latent, generator=generator))
     status = both(STATUS["loaded"], loss=LOSS_NAMES[loss], step=int(step), dataset=DATASET_NAMES[dataset])
     return picture, status, {"model": model, "config": config}
-
-
-def drawing_to_points(drawing):
-    """The strokes of the canvas as 'x,y' lines (the inked pixels, at most 2,000) and the dataset 'own'."""
-    from models.toy2d import format_points
-
-    points = drawing_points(drawing, MAX_OWN_POINTS)
-    return format_points(points), "own", both(STATUS["drawing"], count=len(points))
 
 
 def apply_preset(name):
