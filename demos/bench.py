@@ -97,8 +97,10 @@ def handler_cases() -> dict:
     from .cnn.symbols import DEFAULT_BUDGET, load_symbol_examples, train_symbols
     from .dnn import predict_digit_mlp, train_playground
     from .diffusion import sample_diffusion
+    from .diffusion import sample_plane, train_diffusion_plane
     from .dqn import play_cartpole_episode
     from .gan import sample_gan_grid
+    from .gan import train_gan_plane
     from .gnn import classify_citation_graph, inspect_graph_node
     from .lstm import predict_sentiment
     from .lstm.memory import lstm_memory_train
@@ -115,6 +117,7 @@ def handler_cases() -> dict:
         return train_symbols(symbol_names, DEFAULT_BUDGET, 0, symbol_drawings)
 
     rhymes = example_text("nursery_rhymes.txt")
+    denoiser = list(train_diffusion_plane("swissroll", "", 3e-3, 300, 30, 0))[-1][4]  # a session to sample from
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
@@ -150,6 +153,13 @@ def handler_cases() -> dict:
             lambda: next(iter(sample_diffusion("Digits (MNIST)", "all", "DDIM", 50, 16, 0))), 1_000),
         "diffusion_sample (DDIM 50 steps x 16 images, streamed)": (
             lambda: list(sample_diffusion("Digits (MNIST)", "all", "DDIM", 50, 16, 0)), 5_000),
+        "gan2d_train first update (ring of 8, non-saturating)": (lambda: next(iter(train_gan_plane())), 1_000),
+        "gan2d_train (default: ring of 8, 2,000 steps, streamed)": (lambda: list(train_gan_plane()), 20_000),
+        "diffusion2d_train first update (swiss roll)": (lambda: next(iter(train_diffusion_plane())), 1_000),
+        "diffusion2d_train (default: swiss roll, 3,000 steps, streamed)": (lambda: list(train_diffusion_plane()),
+                                                                            20_000),
+        "diffusion2d_sample (DDPM 100 steps x 500 points, streamed)": (
+            lambda: list(sample_plane("DDPM", 20, 500, 0, denoiser)), 5_000),
     }
 
 

@@ -1,19 +1,18 @@
-"""Diffusion tab: a DDPM (diffusers UNet2DModel) turns noise into digits or clothes, streamed step by step, and the
-forward process shows an image drowning in noise as t grows."""
+"""The Diffusion tab's pretrained section: a DDPM (diffusers UNet2DModel) turns noise into digits or clothes,
+streamed step by step, and the forward process shows an image drowning in noise as t grows."""
 from __future__ import annotations
 
 import functools
-
 import time
 
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, error, load_from_hub, missing_weights, model_card, principle,
+from ..common import (check_choice, check_number, error, load_from_hub, missing_weights, model_card, principle,
                      seed_generator, tile, upscale)
-from .gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class
-from .i18n import t
-from .live import HEAVY
+from ..gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class
+from ..i18n import t
+from ..live import HEAVY
 
 # the optional online upgrade: an unconditional DDPM for 32x32 colour photos, loaded only when picked
 HUB_CHOICE = "CIFAR-10 photos (hub: google/ddpm-cifar10-32, online)"

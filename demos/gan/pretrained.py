@@ -1,5 +1,5 @@
-"""GAN tab: class-conditional DCGANs draw digits or clothes; the discriminator grades each one;
-a latent walk morphs one sample into another."""
+"""The GAN tab's pretrained section: class-conditional DCGANs draw digits or clothes; the discriminator grades
+each one; a latent walk morphs one sample into another."""
 from __future__ import annotations
 
 import time
@@ -7,9 +7,9 @@ import time
 import gradio as gr
 import numpy as np
 
-from .common import (check_choice, check_number, missing_weights, model_card, principle, seed_generator, text_font,
+from ..common import (check_choice, check_number, missing_weights, model_card, principle, seed_generator, text_font,
                      tile, upscale)
-from .i18n import t
+from ..i18n import t
 
 DATASET_CHOICES = {"Digits (MNIST)": "mnist", "Clothes (Fashion-MNIST)": "fashion"}
 DIGIT_NAMES = [str(i) for i in range(10)]
@@ -31,7 +31,7 @@ def class_names(dataset: str, lang: str = "en") -> list[str]:
         return DIGIT_NAMES
     if lang == "en":
         return FASHION_NAMES
-    from .i18n import lookup
+    from ..i18n import lookup
 
     return [lookup(f"gan.fashion_{i}", lang).split(" · ", 1)[1] for i in range(len(FASHION_NAMES))]
 
