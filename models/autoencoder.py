@@ -149,13 +149,23 @@ def jitter(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros").clamp(0, 1)
 
 
-def batch_loss(model: AutoEncoder, x: torch.Tensor, generator: torch.Generator, noise=None) -> torch.Tensor:
-    """Mean over the batch of the per-image loss: NELBO for the VAE, summed BCE for the (denoising) AE."""
+def squared_error(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Squared error of sigmoid(logits) against x, summed over the pixels, [B]."""
+    return (torch.sigmoid(logits) - x.reshape(len(x), PIXELS)).pow(2).sum(1)
+
+
+def ae_loss(logits: torch.Tensor, x: torch.Tensor, loss: str = "bce") -> torch.Tensor:
+    return squared_error(logits, x) if loss == "mse" else reconstruction_nats(logits, x)
+
+
+def batch_loss(model: AutoEncoder, x: torch.Tensor, generator: torch.Generator, noise=None,
+               loss: str = "bce") -> torch.Tensor:
+    """Mean over the batch of the per-image loss: NELBO for the VAE, summed BCE (or squared error) for the AEs."""
     inputs = x if noise is None else add_noise(x, noise, generator)
     logits, mu, logvar = model(inputs, generator)
     if model.variational:
         return negative_elbo(logits, x, mu, logvar).mean()
-    return reconstruction_nats(logits, x).mean()
+    return ae_loss(logits, x, loss).mean()
 
 
 # --- evaluation --------------------------------------------------------------
@@ -205,38 +215,45 @@ def learning_rate(step: int, total_steps: int, elapsed: float, time_cap: float, 
     return peak * warm * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def validation_loss(model: AutoEncoder, x_val: torch.Tensor, seed: int, denoising: bool, loss: str) -> float:
+    """The training loss on un-jittered held-out images, with fixed noise draws (the same every epoch)."""
+    model.eval()
+    with torch.no_grad():
+        vgen = torch.Generator().manual_seed(seed)
+        if model.variational:
+            return per_image_nelbo(model, x_val, samples=2, generator=vgen).mean().item()
+        inputs = add_noise(x_val, DAE_EVAL_NOISE, vgen) if denoising else x_val
+        return ae_loss(model.decode(model.encode(inputs)[0]), x_val, loss).mean().item()
+
+
 def fit(model: AutoEncoder, x_train, x_val, epochs: int, seed: int, noise=None, log=print,
-        time_cap: float = TIME_CAP_SECONDS, checkpoint=None, peak_lr: float = LR):
+        time_cap: float = TIME_CAP_SECONDS, checkpoint=None, peak_lr: float = LR, augment: bool = True,
+        loss: str = "bce"):
     """AdamW with warm-up + cosine decay on jittered images; keeps the weights of the best validation epoch."""
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     total_steps, step = epochs * math.ceil(len(x_train) / BATCH_SIZE), 0
     val_gen_seed = seed + 1
-    best, best_state, best_epoch, history, start = math.inf, None, 0, [], time.time()
+    # the starting weights are the ones to beat (a resumed run must not end worse than it began)
+    best, best_state, best_epoch, history = validation_loss(model, x_val, val_gen_seed, noise is not None, loss), \
+        copy.deepcopy(model.state_dict()), 0, []
+    start = time.time()
     for epoch in range(1, epochs + 1):
         model.train()
         total, seen = 0.0, 0
         for idx in torch.randperm(len(x_train), generator=gen).split(BATCH_SIZE):
-            xb = jitter(x_train[idx], gen)
+            xb = jitter(x_train[idx], gen) if augment else x_train[idx]
             level = None if noise is None else torch.rand(len(idx), generator=gen) * (noise[1] - noise[0]) + noise[0]
-            loss = batch_loss(model, xb, gen, level)
+            value = batch_loss(model, xb, gen, level, loss)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            value.backward()
             for group in opt.param_groups:
                 group["lr"] = learning_rate(step, total_steps, time.time() - start, time_cap, peak_lr)
             opt.step()
             step += 1
-            total += loss.item() * len(idx)
+            total += value.item() * len(idx)
             seen += len(idx)
-        model.eval()
-        with torch.no_grad():  # validation: the same loss on un-jittered held-out images, fixed noise draws
-            vgen = torch.Generator().manual_seed(val_gen_seed)
-            val_noise = None if noise is None else DAE_EVAL_NOISE
-            if model.variational:
-                val = per_image_nelbo(model, x_val, samples=2, generator=vgen).mean().item()
-            else:
-                inputs = x_val if val_noise is None else add_noise(x_val, val_noise, vgen)
-                val = reconstruction_nats(model.decode(model.encode(inputs)[0]), x_val).mean().item()
+        val = validation_loss(model, x_val, val_gen_seed, noise is not None, loss)
         history.append({"epoch": epoch, "train_loss": round(total / seen, 3), "val_loss": round(val, 3)})
         if val < best:
             best, best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
@@ -303,6 +320,9 @@ def train_one(name: str, data_dir=None, epochs=None, seed=0) -> dict:
         model = load(name).train()
         seed += 1  # a new batch order and new warps, same held-out split (split_train above)
     time_cap = float(os.environ.get("DLHUB_TIME_CAP", TIME_CAP_SECONDS))
+    # DLHUB_AE_AUGMENT=0 trains on the images as they are; DLHUB_AE_LOSS=mse trains an AE on summed squared error
+    augment = os.environ.get("DLHUB_AE_AUGMENT", "1") != "0"
+    loss = os.environ.get("DLHUB_AE_LOSS", "bce") if name != "vae-mnist" else "nelbo"
     t0 = time.time()
     if name == "pca-mnist":
         model.fit(torch.cat([x_train, x_val]))
@@ -310,7 +330,8 @@ def train_one(name: str, data_dir=None, epochs=None, seed=0) -> dict:
     else:
         noise = DAE_TRAIN_NOISE if name == "dae-mnist" else None
         info = fit(model, x_train, x_val, epochs or EPOCHS[name], seed, noise=noise, time_cap=time_cap,
-                   checkpoint=lambda m: save_pretrained(m, folder, config), peak_lr=RESUME_LR if resume else LR)
+                   checkpoint=lambda m: save_pretrained(m, folder, config), peak_lr=RESUME_LR if resume else LR,
+                   augment=augment, loss=loss)
     save_pretrained(model.eval(), folder, config)
     metrics = evaluate_one(name, data_dir)
     kept = f"the weights of epoch {info['best_epoch']} (best on the held-out images) are kept"
@@ -326,8 +347,12 @@ def train_one(name: str, data_dir=None, epochs=None, seed=0) -> dict:
             "epochs": previous.get("epochs", 0) + info["epochs"], "seed": seed - 1,
             "train_seconds": previous.get("train_seconds", 0) + metrics["train_seconds"],
             "method": previous.get("method", METHODS[name]) + f"; then resumed from those weights for {info['epochs']} "
-                      f"more epochs (peak lr {RESUME_LR:g}, warm-up + cosine decay, new batch order), {kept}",
-            "command": f"python -m models train {name}, then DLHUB_RESUME=1 python -m models train {name}",
+                      f"more epochs (peak lr {RESUME_LR:g}, warm-up + cosine decay, new batch order"
+                      + ("" if augment else ", no augmentation")
+                      + (", loss: squared error summed over the pixels" if loss == "mse" else "") + f"), {kept}",
+            "command": f"python -m models train {name}, then "
+                       + ("" if augment else "DLHUB_AE_AUGMENT=0 ") + ("DLHUB_AE_LOSS=mse " if loss == "mse" else "")
+                       + f"DLHUB_RESUME=1 python -m models train {name}",
         })
     write_metrics(name, metrics)
     write_model_card(name)

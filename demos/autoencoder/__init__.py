@@ -64,15 +64,16 @@ denoises in a VAE's latent space).
         "autoencoder.reconstruct_heading": """
 ### Rebuild a digit
 Draw a digit (or pick one of the 100 bundled MNIST test digits): each model encodes it and rebuilds it from its code.
-The black ring on the two maps is where your digit lands among 2,000 test digits (colour = the true class).
+The two maps show the codes of 2,000 test digits (colour = the true class; the VAE's are the means of q(z|x)); the
+black ring is where your digit lands. Under the strip: each model's MSE per pixel, and the VAE's NELBO in nats.
 """,
         "autoencoder.rebuild": "Rebuild my drawing",
         "autoencoder.test_index": "Or a bundled MNIST test digit (0-99)",
         "autoencoder.rebuild_test": "Rebuild this test digit",
-        "autoencoder.strip": "Input and reconstructions (MSE per pixel; the VAE also its NELBO in nats)",
+        "autoencoder.strip": "Input and reconstructions",
         "autoencoder.errors": "Per-image errors",
-        "autoencoder.ae_map": "AE: codes of 2,000 test digits (click to decode)",
-        "autoencoder.vae_map": "VAE: codes (means) of 2,000 test digits (click to decode)",
+        "autoencoder.ae_map": "AE map (click a point)",
+        "autoencoder.vae_map": "VAE map (click a point)",
         "autoencoder.map_heading": """
 ### Decode any point of a map
 Move the sliders or click a map: the decoder turns that 2-D code into an image. On the AE's map, points far from
@@ -102,7 +103,7 @@ noise) does worse.
         "autoencoder.live_heading": """
 ### Train one yourself
 A small autoencoder with a 2-D code (784-*h*-2-*h*-784) learns from 2,600 Fashion-MNIST images for up to 30 s; the
-map shows the codes of 400 held-out images, coloured by class (the network never sees the labels). Watch the
+map shows the codes of 400 held-out images (never trained on), coloured by class (the network never sees the labels). Watch the
 clothes sort themselves out: shoes, trousers and bags find their own regions. The status compares it with PCA-2
 fitted on the same images. Click the finished map to decode a point.
 """,
@@ -111,9 +112,9 @@ fitted on the same images. Click the finished map to decode a point.
         "autoencoder.lr": "Learning rate (Adam)",
         "autoencoder.seed": "Seed",
         "autoencoder.train": "Train",
-        "autoencoder.live_map": "Codes of 400 held-out images (click to decode)",
+        "autoencoder.live_map": "Your map (click a point)",
         "autoencoder.curve": "Training loss (nats per image)",
-        "autoencoder.plane": "What the map decodes to (10×10 over the codes' range)",
+        "autoencoder.plane": "Your map, decoded (10×10)",
         "autoencoder.live_decoded": "Decoded at the clicked point",
     },
     "zh-CN": {
@@ -160,16 +161,16 @@ $$\mathrm{KL} = \tfrac12\sum_{j=1}^{d}\big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma
 """,
         "autoencoder.reconstruct_heading": """
 ### 重建一个数字
-画一个数字（或者从随附的 100 张 MNIST 测试数字中选一张）：每个模型先编码再从编码重建它。两张地图上的黑色圆圈是你的数字在
-2,000 张测试数字中落下的位置（颜色 = 真实类别）。
+画一个数字（或者从随附的 100 张 MNIST 测试数字中选一张）：每个模型先编码再从编码重建它。两张地图显示 2,000 张测试数字的编码（颜色 =
+真实类别；VAE 的是 q(z|x) 的均值），黑色圆圈是你的数字落下的位置。重建图下方是各模型的每像素均方误差，以及 VAE 的负 ELBO（奈特）。
 """,
         "autoencoder.rebuild": "重建我画的数字",
         "autoencoder.test_index": "或者选一张随附的 MNIST 测试数字（0-99）",
         "autoencoder.rebuild_test": "重建这张测试数字",
-        "autoencoder.strip": "输入与各模型的重建（每像素均方误差；VAE 还给出负 ELBO，单位奈特）",
+        "autoencoder.strip": "输入与重建",
         "autoencoder.errors": "每张图像的误差",
-        "autoencoder.ae_map": "AE：2,000 张测试数字的编码（点击即可解码）",
-        "autoencoder.vae_map": "VAE：2,000 张测试数字的编码均值（点击即可解码）",
+        "autoencoder.ae_map": "AE 地图（点击一个点）",
+        "autoencoder.vae_map": "VAE 地图（点击一个点）",
         "autoencoder.map_heading": """
 ### 解码地图上的任意一点
 拖动滑块或点击地图：解码器把这个二维编码变成一张图像。在 AE 的地图上，远离点群的位置解码出来是乱码；VAE 的平面几乎处处都能
@@ -196,7 +197,7 @@ $$\mathrm{KL} = \tfrac12\sum_{j=1}^{d}\big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma
         "autoencoder.denoised": "加噪输入 | DAE | AE | 干净图像",
         "autoencoder.live_heading": """
 ### 自己训练一个
-一个二维编码的小自编码器（784-*h*-2-*h*-784）在 2,600 张 Fashion-MNIST 图像上学习最多 30 秒；地图显示 400 张留出图像的编码，
+一个二维编码的小自编码器（784-*h*-2-*h*-784）在 2,600 张 Fashion-MNIST 图像上学习最多 30 秒；地图显示 400 张留出图像（不参与训练）的编码，
 按类别着色（网络从来看不到标签）。看衣物如何自己分开：鞋、裤子和包各自占据一块区域。状态栏把它和在同样图像上拟合的 PCA-2
 作比较。训练完成后点击地图即可解码那一点。
 """,
@@ -205,26 +206,28 @@ $$\mathrm{KL} = \tfrac12\sum_{j=1}^{d}\big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma
         "autoencoder.lr": "学习率（Adam）",
         "autoencoder.seed": "随机种子",
         "autoencoder.train": "训练",
-        "autoencoder.live_map": "400 张留出图像的编码（点击即可解码）",
+        "autoencoder.live_map": "你的地图（点击一个点）",
         "autoencoder.curve": "训练损失（奈特/张）",
-        "autoencoder.plane": "地图解码出的样子（在编码范围内取 10×10）",
+        "autoencoder.plane": "你的地图解码后（10×10）",
         "autoencoder.live_decoded": "点击位置解码出的图像",
     },
 }
 
 
+def _sliders(model_key, z1=None, z2=None):
+    """The two code sliders narrowed to one map's range (in this page only; the API keeps the wider range)."""
+    x0, x1, y0, y1 = shipped.slider_range(model_key)
+    return (gr.Slider(minimum=x0, maximum=x1, value=(0.0 if x0 < 0 < x1 else x0) if z1 is None else z1),
+            gr.Slider(minimum=y0, maximum=y1, value=(0.0 if y0 < 0 < y1 else y0) if z2 is None else z2))
+
+
 def _map_model_changed(model):
-    x0, x1, y0, y1 = shipped.slider_range(model)
-    return (gr.Slider(minimum=round(x0, 2), maximum=round(x1, 2), value=0.0 if x0 < 0 < x1 else round(x0, 2)),
-            gr.Slider(minimum=round(y0, 2), maximum=round(y1, 2), value=0.0 if y0 < 0 < y1 else round(y0, 2)))
+    return _sliders(model)
 
 
 def _clicked(model_key):
     def pick(evt: gr.SelectData):
-        z1, z2 = shipped.pick_from_map(model_key, *evt.index)
-        x0, x1, y0, y1 = shipped.slider_range(model_key)
-        return (model_key, gr.Slider(minimum=round(x0, 2), maximum=round(x1, 2), value=z1),
-                gr.Slider(minimum=round(y0, 2), maximum=round(y1, 2), value=z2))
+        return (model_key, *_sliders(model_key, *shipped.pick_from_map(model_key, *evt.index)))
     pick.__name__ = f"pick_on_{model_key.lower()}_map"
     return pick
 
@@ -257,10 +260,10 @@ def build() -> None:
                            api_name="autoencoder_reconstruct_test")
 
     gr.Markdown(t("autoencoder.map_heading"))
-    x0, x1, y0, y1 = shipped.slider_range("VAE")
+    x0, x1, y0, y1 = shipped.slider_range()  # both maps' range; the AE's covers nearly all of it
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            map_model = gr.Radio(list(shipped.MAP_MODELS), value="VAE", label=t("autoencoder.map_model"))
+            map_model = gr.Radio(list(shipped.MAP_MODELS), value="AE", label=t("autoencoder.map_model"))
             z1 = gr.Slider(x0, x1, value=0.0, step=0.01, label=t("autoencoder.z1"))
             z2 = gr.Slider(y0, y1, value=0.0, step=0.01, label=t("autoencoder.z2"))
             point_status = gr.Markdown()
@@ -268,10 +271,11 @@ def build() -> None:
             decoded = gr.Image(label=t("autoencoder.decoded"), interactive=False, height=260, format="png")
     decode_inputs = [map_model, z1, z2, codes]
     decode_outputs = [decoded, ae_map, vae_map, point_status]
-    for slider in (z1, z2):
-        slider.change(shipped.autoencoder_decode, decode_inputs, decode_outputs, api_name=False,
-                      trigger_mode="always_last", show_progress="hidden")
-    z1.release(shipped.autoencoder_decode, decode_inputs, decode_outputs, api_name="autoencoder_decode")
+    # dragging a slider decodes as it moves (the latest position wins); z1's event is the API endpoint
+    z1.change(shipped.autoencoder_decode, decode_inputs, decode_outputs, api_name="autoencoder_decode",
+              trigger_mode="always_last", show_progress="hidden")
+    z2.change(shipped.autoencoder_decode, decode_inputs, decode_outputs, api_visibility="private",
+              trigger_mode="always_last", show_progress="hidden")
     map_model.input(_map_model_changed, map_model, [z1, z2], api_visibility="private")
     for image, key in ((ae_map, "AE"), (vae_map, "VAE")):
         image.select(_clicked(key), None, [map_model, z1, z2], api_visibility="private")

@@ -59,8 +59,8 @@ def code_map(codes: np.ndarray, labels: np.ndarray, bounds, class_names, marks=(
         draw.line([(MARGIN, origin[1]), (MARGIN + PLOT, origin[1])], fill=(200, 200, 200))
     draw.rectangle([MARGIN - 1, MARGIN - 1, MARGIN + PLOT, MARGIN + PLOT], outline=(160, 160, 160))
     font = text_font(11)
-    draw.text((MARGIN + 3, MARGIN + PLOT - 3), f"z1 {x0:.1f} … {x1:.1f}", fill=(90, 90, 90), anchor="ld", font=font)
-    draw.text((MARGIN + 3, MARGIN + 2), f"z2 {y0:.1f} … {y1:.1f}", fill=(90, 90, 90), anchor="lt", font=font)
+    draw.text((MARGIN + 3, MARGIN + PLOT - 3), f"z1: {x0:.1f} … {x1:.1f}", fill=(90, 90, 90), anchor="ld", font=font)
+    draw.text((MARGIN + 3, MARGIN + 2), f"z2: {y0:.1f} … {y1:.1f}", fill=(90, 90, 90), anchor="lt", font=font)
     if title:
         draw.text((MARGIN + PLOT - 3, MARGIN + 2), title, fill=(40, 40, 40), anchor="rt", font=text_font(13))
     for code, kind in marks:

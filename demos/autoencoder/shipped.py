@@ -29,6 +29,8 @@ STATUS = {
                    "2 numbers, the DAE 32. The VAE's NELBO = reconstruction nats + KL: {recon:.1f} + {kl:.1f}.",
                    "越低越好。PCA-2 是任何*线性*二维编码能做到的最好结果；AE 和 VAE 同样只保留 2 个数，DAE 保留 32 个。"
                    "VAE 的负 ELBO = 重建项 + KL：{recon:.1f} + {kl:.1f} 奈特。"),
+    "codes": ("Its 2-D codes (ringed on the maps): AE {ae}, VAE {vae} (the mean of q(z|x)).",
+              "它的二维编码（地图上的圆圈）：AE {ae}，VAE {vae}（q(z|x) 的均值）。"),
     "decoded": ("{model} code ({z1:.2f}, {z2:.2f}) decoded: the picture the decoder puts at that point of the map.",
                 "{model} 编码 ({z1:.2f}, {z2:.2f}) 解码后的图像：解码器在地图上这个位置画出的数字。"),
     "denoise": ("Noise σ = {noise:.2f}: the noisy input is {noisy:.4f} MSE from the clean digit, the denoising "
@@ -77,8 +79,14 @@ def map_bounds(name: str) -> tuple[float, float, float, float]:
     return float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])
 
 
-def slider_range(model_key: str) -> tuple[float, float, float, float]:
-    return map_bounds(MAP_MODELS[model_key])
+def slider_range(model_key: str | None = None) -> tuple[float, float, float, float]:
+    """One map's plotted range, rounded to the sliders' step; None: the range covering both maps (what the sliders
+    are built with, so that an API call for either map passes Gradio's own range check)."""
+    if model_key is None:
+        ranges = np.array([slider_range(key) for key in MAP_MODELS])
+        return ranges[:, 0].min(), ranges[:, 1].max(), ranges[:, 2].min(), ranges[:, 3].max()
+    x0, x1, y0, y1 = map_bounds(MAP_MODELS[model_key])
+    return math.floor(x0 * 100) / 100, math.ceil(x1 * 100) / 100, math.floor(y0 * 100) / 100, math.ceil(y1 * 100) / 100
 
 
 def render_map(name: str, marks=()) -> np.ndarray:
@@ -106,6 +114,10 @@ def bundled_test_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- reconstruct -----------------------------------------------------------------------------------------
+def point_text(code) -> str:
+    return f"({code[0]:.2f}, {code[1]:.2f})"
+
+
 def _reconstruct(digit: np.ndarray):
     """-> (strip image, error table (Markdown), maps, the input's codes {"AE": [z1, z2], "VAE": [...]})."""
     import torch
@@ -132,7 +144,8 @@ def _reconstruct(digit: np.ndarray):
             images.append(rebuilt.view(28, 28).numpy())
             captions.append(f"{label}\nMSE {mse:.4f}" + (f" · {nelbo}" if nelbo else ""))
             rows.append(f"| {label} | {mse:.4f} | {nelbo or '—'} |")
-    table = "\n".join([TABLE_HEAD, *rows])
+    table = "\n".join([TABLE_HEAD, *rows]) + "\n\n" + both(STATUS["codes"], ae=point_text(codes["AE"]),
+                                                           vae=point_text(codes["VAE"]))
     table += "\n\n" + both(STATUS["table_note"], recon=recon, kl=kl)
     return (strip(images, captions), table, *both_maps(codes), codes)
 
@@ -145,8 +158,8 @@ def autoencoder_reconstruct(drawing):
 
     Returns:
         The input and the four reconstructions side by side with their errors; a Markdown table of the per-image
-        MSE (and the VAE's NELBO in nats); the AE map and the VAE map of 2,000 test digits with the input's code
-        ringed; the input's 2-D codes {"AE": [z1, z2], "VAE": [z1, z2]}.
+        MSE (and the VAE's NELBO in nats) with the input's 2-D codes; the AE map and the VAE map of 2,000 test
+        digits with the input's code ringed. (The page also keeps the codes, to ring them when you decode.)
     """
     return _reconstruct(read_digit(drawing))
 
@@ -158,7 +171,7 @@ def autoencoder_reconstruct_test(index=0):
         index: which bundled test digit, 0-99.
 
     Returns:
-        The same as autoencoder_reconstruct: the strip, the error table, the two maps and the input's codes.
+        The same as autoencoder_reconstruct: the strip, the error table with the codes, and the two maps.
     """
     index = check_number(index, ("Test digit", "测试数字"), 0, TEST_DIGITS - 1, integer=True)
     images, _ = bundled_test_digits()
@@ -169,8 +182,8 @@ def autoencoder_reconstruct_test(index=0):
 def read_point(model, z1, z2) -> tuple[str, float, float]:
     model = check_choice(model, ("Map", "地图"), list(MAP_MODELS))
     x0, x1, y0, y1 = slider_range(model)
-    z1 = check_number(z1, ("z1", "z1"), round(x0, 2) - 0.01, round(x1, 2) + 0.01)
-    z2 = check_number(z2, ("z2", "z2"), round(y0, 2) - 0.01, round(y1, 2) + 0.01)
+    z1 = check_number(z1, ("z1", "z1"), x0, x1)
+    z2 = check_number(z2, ("z2", "z2"), y0, y1)
     return model, z1, z2
 
 
@@ -179,9 +192,10 @@ def autoencoder_decode(model="VAE", z1=0.0, z2=0.0, codes=None):
 
     Args:
         model: "AE" or "VAE": whose decoder and map.
-        z1: the first code coordinate (within the map's plotted range; the VAE's is +-3).
+        z1: the first code coordinate, within the map's plotted range (the VAE's is +-3; the AE's is in the
+            map's corner labels).
         z2: the second code coordinate.
-        codes: the last input's codes (the page keeps them to ring them on the maps); None from the API.
+        codes: the last input's codes, kept by the page to ring them on the maps (not an API parameter).
 
     Returns:
         The decoded 28x28 image (enlarged); the AE map and the VAE map with the point marked; a status line.
