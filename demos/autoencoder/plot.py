@@ -39,6 +39,11 @@ def to_code(x: float, y: float, bounds) -> tuple[float, float]:
 def code_map(codes: np.ndarray, labels: np.ndarray, bounds, class_names, marks=(), title: str = "") -> np.ndarray:
     """The scatter of codes coloured by class on a white square, axes through 0, a legend under it, and marks:
     (code (z1, z2), kind) with kind "input" (a black ring: where your image lands) or "pick" (a crosshair)."""
+    return with_marks(scatter(codes, labels, bounds, class_names, title), bounds, marks)
+
+
+def scatter(codes: np.ndarray, labels: np.ndarray, bounds, class_names, title: str = "") -> np.ndarray:
+    """code_map without marks (the shipped maps keep this picture and only add the marks per request)."""
     from PIL import Image, ImageDraw
 
     width, height = map_size()
@@ -63,6 +68,21 @@ def code_map(codes: np.ndarray, labels: np.ndarray, bounds, class_names, marks=(
     draw.text((MARGIN + 3, MARGIN + 2), f"z2: {y0:.1f} … {y1:.1f}", fill=(90, 90, 90), anchor="lt", font=font)
     if title:
         draw.text((MARGIN + PLOT - 3, MARGIN + 2), title, fill=(40, 40, 40), anchor="rt", font=text_font(13))
+    cell = width / 5
+    for k, name in enumerate(class_names):  # the legend: two rows of five
+        cx, cy = MARGIN + (k % 5) * cell, 2 * MARGIN + PLOT + (k // 5) * 18
+        draw.rectangle([cx, cy + 3, cx + 9, cy + 12], fill=tuple(int(c) for c in COLORS[k]))
+        draw.text((cx + 13, cy + 8), str(name), fill=(30, 30, 30), anchor="lm", font=font)
+    return np.asarray(img)
+
+
+def with_marks(picture: np.ndarray, bounds, marks) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    if not marks:
+        return picture
+    img = Image.fromarray(picture)
+    draw = ImageDraw.Draw(img)
     for code, kind in marks:
         px, py = to_pixels(np.array([code], np.float64), bounds)[0]
         px, py = float(np.clip(px, MARGIN, MARGIN + PLOT)), float(np.clip(py, MARGIN, MARGIN + PLOT))
@@ -73,11 +93,6 @@ def code_map(codes: np.ndarray, labels: np.ndarray, bounds, class_names, marks=(
             draw.line([(px - 11, py), (px + 11, py)], fill=(0, 0, 0), width=2)
             draw.line([(px, py - 11), (px, py + 11)], fill=(0, 0, 0), width=2)
             draw.rectangle([px - 3, py - 3, px + 3, py + 3], outline=(255, 255, 255), fill=(0, 0, 0))
-    cell = width / 5
-    for k, name in enumerate(class_names):  # the legend: two rows of five
-        cx, cy = MARGIN + (k % 5) * cell, 2 * MARGIN + PLOT + (k // 5) * 18
-        draw.rectangle([cx, cy + 3, cx + 9, cy + 12], fill=tuple(int(c) for c in COLORS[k]))
-        draw.text((cx + 13, cy + 8), str(name), fill=(30, 30, 30), anchor="lm", font=font)
     return np.asarray(img)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..common import both, check_choice, check_number, missing_weights, picture_text, seed_generator, upscale
 from ..digits import read_digit
-from .plot import code_map, image_grid, strip, to_code
+from .plot import image_grid, scatter, strip, to_code, with_marks
 
 MODELS = ("pca-mnist", "ae-mnist", "vae-mnist", "dae-mnist")
 MAP_MODELS = {"AE": "ae-mnist", "VAE": "vae-mnist"}
@@ -89,10 +89,15 @@ def slider_range(model_key: str | None = None) -> tuple[float, float, float, flo
     return math.floor(x0 * 100) / 100, math.ceil(x1 * 100) / 100, math.floor(y0 * 100) / 100, math.ceil(y1 * 100) / 100
 
 
-def render_map(name: str, marks=()) -> np.ndarray:
+@functools.lru_cache(maxsize=None)
+def map_picture(name: str) -> np.ndarray:
     codes, labels = map_points(name)
     title = {"ae-mnist": "AE", "vae-mnist": "VAE"}[name]
-    return code_map(codes, labels, map_bounds(name), DIGITS, marks, title=title)
+    return scatter(codes, labels, map_bounds(name), DIGITS, title=title)
+
+
+def render_map(name: str, marks=()) -> np.ndarray:
+    return with_marks(map_picture(name), map_bounds(name), marks)
 
 
 def both_maps(codes: dict | None, pick: tuple[str, float, float] | None = None):
