@@ -369,6 +369,7 @@ def load(name: str):
 def evaluate_one(name: str, data_dir=None) -> dict:
     """Test-set metrics of one model; the AE and VAE also (re)write their map points (weights/NAME/map.safetensors)."""
     from .data import load_images
+    from .persistence import weights_dir
 
     images, labels = load_images("mnist", "test", data_dir)
     x = _to_tensor(images)
@@ -382,6 +383,10 @@ def evaluate_one(name: str, data_dir=None) -> dict:
         out["mse_clean"] = round(batched(lambda b: per_image_mse(model, b), x).mean().item(), 5)
     else:
         out["mse"] = round(batched(lambda b: per_image_mse(model, b), x).mean().item(), 5)
+    if name == "ae-mnist" and (weights_dir("pca-mnist") / "model.safetensors").exists():
+        # the target: at least 30 % below the best linear 2-D code's error
+        out["pca2_mse"] = round(batched(lambda b: per_image_mse(load("pca-mnist"), b), x).mean().item(), 5)
+        out["reduction_vs_pca2"] = round(1 - out["mse"] / out["pca2_mse"], 4)
     if name == "vae-mnist":
         gen = torch.Generator().manual_seed(0)
         out["nelbo_nats"] = round(batched(lambda b: per_image_nelbo(model, b, generator=gen), x).mean().item(), 2)

@@ -132,20 +132,20 @@ def test_bad_input_gets_a_bilingual_error(call):
 
 
 # --- live training ------------------------------------------------------------------------------------------
-def _run(seed, steps=40):
+def _run(seed, steps=30):
     x_train, x_map, labels = live_data()
     gen = torch.Generator().manual_seed(seed)
     model = seeded_autoencoder(64, gen)
-    return list(train_live(model, x_train[:1000], x_map, labels, 60, 3e-3, gen, max_steps=steps))
+    return list(train_live(model, x_train[:512], x_map[::4], labels[::4], 60, 3e-3, gen, max_steps=steps))
 
 
 def test_live_training_lowers_the_loss_and_repeats_with_a_seed():
-    a, b, c = _run(3), _run(3), _run(4)
+    a, b = _run(3), _run(3)
     steps, losses = a[-1]["curve"]
-    assert a[-1]["done"] and a[-1]["step"] == 40 and steps == [10, 20, 30, 40]
+    assert a[-1]["done"] and a[-1]["step"] == 30 and steps == [10, 20, 30]
     assert losses[-1] < 0.8 * losses[0]
     assert a[-1]["curve"] == b[-1]["curve"] and np.array_equal(a[-1]["codes"], b[-1]["codes"])
-    assert a[-1]["curve"] != c[-1]["curve"]
+    assert _run(4, steps=10)[-1]["curve"][1][0] != losses[0]  # another seed, another run
 
 
 def test_live_handler_beats_untrained_then_download_upload_round_trip(tmp_path):

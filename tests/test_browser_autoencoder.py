@@ -1,44 +1,21 @@
 """The Autoencoder tab in a real browser (Chromium via Playwright): draw a digit and see the reconstructions and
 the maps, move the map point, click a map, train the live autoencoder. Screenshots land in test-artifacts/."""
 import re
-import shutil
 
 import pytest
 
-from conftest import ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
-ARTIFACTS = ROOT / "test-artifacts"
+
+# the browser, the page fixture and the mouse-drawing helper are test_browser.py's (Chromium via Playwright)
+from test_browser import ARTIFACTS, draw, page, pytestmark  # noqa: E402,F401  (page: a fixture; skips without Chromium)
+
 THREE = [[(0.3, 0.22), (0.5, 0.15), (0.68, 0.25), (0.66, 0.4), (0.48, 0.5), (0.7, 0.6), (0.68, 0.8), (0.5, 0.87),
           (0.3, 0.8)]]
 
 
-@pytest.fixture(scope="module")
-def page(app_url):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url, wait_until="load")
-        page.get_by_role("tab", name="Autoencoder").click()
-        page.wait_for_timeout(800)
-        yield page
-        browser.close()
-
-
-def draw(page, strokes):
-    canvas = [c for c in page.locator(".digit-canvas canvas").all() if c.is_visible()][-1]
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
-        page.mouse.up()
+def open_tab(page):
+    page.get_by_role("tab", name="Autoencoder").click()
+    page.wait_for_timeout(800)
 
 
 def image_src(page, label: str) -> str:
@@ -48,7 +25,8 @@ def image_src(page, label: str) -> str:
 
 
 def test_draw_rebuild_and_move_the_map_point(page):
-    draw(page, THREE)
+    open_tab(page)
+    draw(page, -1, THREE)
     page.get_by_role("button", name="Rebuild my drawing").click()
     page.get_by_text("PCA-2").first.wait_for(timeout=30_000)
     page.get_by_text("Its 2-D codes").wait_for(timeout=30_000)
@@ -72,6 +50,7 @@ def test_draw_rebuild_and_move_the_map_point(page):
 
 
 def test_live_training_streams_the_map(page):
+    open_tab(page)
     button = page.get_by_role("button", name="Train", exact=True)
     button.scroll_into_view_if_needed()
     seconds = page.get_by_label("number input for Time budget (seconds)")

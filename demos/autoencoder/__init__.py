@@ -55,9 +55,13 @@ colours are only added for you). Larger codes rebuild better (the DAE keeps 32 n
 **Denoising.** The DAE minimises $\mathcal{L}_{\text{rec}}(x, g(f(\tilde x)))$ with $\tilde x = \mathrm{clip}(x + \sigma\varepsilon)$: to
 undo the noise it must learn what digits look like.
 
-**Training.** 9,000 of the 10,000 MNIST training images (1,000 held out for early stopping), small random rotations,
-scalings and shifts every epoch, AdamW with weight decay, warm-up and cosine decay. The measured numbers are in the
-model cards. **Where it is used.** Compression and dimensionality reduction, anomaly detection (a bad reconstruction
+**Training.** 9,000 of the 10,000 MNIST training images (1,000 held out for early stopping: the weights of the best
+held-out epoch are kept), AdamW with weight decay, warm-up and cosine decay; first with small random rotations,
+scalings and shifts of the digits, then resumed without them. Measured on the held-out images, the augmentation was
+costing more than it saved: a 2-number code spent its capacity on describing shifts and tilts, and the VAE's held-out
+NELBO fell from 159 to 144 nats once the digits were shown as they are. The measured numbers are in the model cards.
+
+**Where it is used.** Compression and dimensionality reduction, anomaly detection (a bad reconstruction
 flags an unusual input), denoising, pre-training, and the latent spaces of modern generators (Stable Diffusion
 denoises in a VAE's latent space).
 """,
@@ -155,8 +159,12 @@ $$\mathrm{KL} = \tfrac12\sum_{j=1}^{d}\big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma
 **去噪。** DAE 最小化 $\mathcal{L}_{\text{rec}}(x, g(f(\tilde x)))$，其中 $\tilde x = \mathrm{clip}(x + \sigma\varepsilon)$：要去掉噪声，
 它必须学会数字长什么样。
 
-**训练。** 使用 10,000 张 MNIST 训练图像中的 9,000 张（留出 1,000 张用于早停），每轮做小幅随机旋转、缩放和平移，AdamW
-加权重衰减、预热和余弦衰减。实测数值见模型卡。**应用场景。** 压缩与降维、异常检测（重建得差说明输入不寻常）、去噪、预训练，
+**训练。** 使用 10,000 张 MNIST 训练图像中的 9,000 张（留出 1,000 张用于早停：保留留出集上最好的那一轮的权重），
+AdamW 加权重衰减、预热和余弦衰减；先在数字的小幅随机旋转、缩放和平移上训练，再去掉这些数据增强继续训练。在留出图像上测得：
+数据增强的代价超过了它的好处——只有 2 个数的编码把容量花在了描述平移和倾斜上，去掉增强、直接看原样的数字后，VAE 在留出集上的
+负 ELBO 从 159 降到了 144 奈特。实测数值见模型卡。
+
+**应用场景。** 压缩与降维、异常检测（重建得差说明输入不寻常）、去噪、预训练，
 以及现代生成模型的隐空间（Stable Diffusion 就是在一个 VAE 的隐空间里去噪）。
 """,
         "autoencoder.reconstruct_heading": """
