@@ -6,8 +6,9 @@ import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-# the browser, the page fixture and the mouse-drawing helper are test_browser.py's (Chromium via Playwright)
-from test_browser import ARTIFACTS, draw, page, pytestmark  # noqa: E402,F401  (page: a fixture; skips without Chromium)
+# the browser, the page fixture (imported to be used), the skip without Chromium and the mouse-drawing helper are
+# test_browser.py's
+from test_browser import ARTIFACTS, draw, page, pytestmark  # noqa: E402,F401
 
 THREE = [[(0.3, 0.22), (0.5, 0.15), (0.68, 0.25), (0.66, 0.4), (0.48, 0.5), (0.7, 0.6), (0.68, 0.8), (0.5, 0.87),
           (0.3, 0.8)]]
