@@ -20,6 +20,7 @@ TABS = [
     ("LSTM", "demos.lstm"),
     ("Word2Vec", "demos.word2vec"),
     ("Transformer", "demos.transformer"),
+    ("Autoencoder", "demos.autoencoder"),
     ("GAN", "demos.gan"),
     ("Diffusion", "demos.diffusion"),
     ("GNN", "demos.gnn"),

@@ -63,6 +63,7 @@ def _digit_input():
 
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
+    from .autoencoder.shipped import MODELS as AUTOENCODERS, load_autoencoder
     from .digits import load_digit_model
     from .diffusion import load_ddpm
     from .dqn import load_agent
@@ -88,11 +89,15 @@ def model_loaders() -> dict:
         "gan-mnist": lambda: load_gan("mnist"),
         "gan-fashion": lambda: load_gan("fashion"),
         "ddpm-mnist (diffusers pipeline)": lambda: load_ddpm("mnist"),
+        **{name: (lambda name=name: load_autoencoder(name)) for name in AUTOENCODERS},
     }
 
 
 def handler_cases() -> dict:
     """Endpoint -> (zero-argument call, budget in ms or None). Streaming handlers are run to the end."""
+    from .autoencoder.live import autoencoder_train
+    from .autoencoder.shipped import (autoencoder_decode, autoencoder_denoise, autoencoder_reconstruct,
+                                      autoencoder_vae_grid)
     from .cnn import predict_digit_cnn
     from .cnn.symbols import DEFAULT_BUDGET, load_symbol_examples, train_symbols
     from .dnn import predict_digit_mlp, train_playground
@@ -160,6 +165,14 @@ def handler_cases() -> dict:
                                                                             20_000),
         "diffusion2d_sample (DDPM 100 steps x 500 points, streamed)": (
             lambda: list(sample_plane("DDPM", 20, 500, 0, denoiser)), 5_000),
+        "autoencoder_reconstruct (4 models + 2 maps)": (lambda: autoencoder_reconstruct(digit), 100),
+        "autoencoder_decode (one point + 2 maps)": (lambda: autoencoder_decode("VAE", 1.0, -0.5), 50),
+        "autoencoder_vae_grid (15 x 15)": (lambda: autoencoder_vae_grid(15), 100),
+        "autoencoder_denoise": (lambda: autoencoder_denoise(3, 0.5, 0), 50),
+        "autoencoder_train first update (time to first streamed map)": (
+            lambda: next(iter(autoencoder_train(10, "128", 0.003, 0))), 1_000),
+        "autoencoder_train (10 s budget, streamed to the end)": (
+            lambda: list(autoencoder_train(10, "128", 0.003, 0)), 12_000),
     }
 
 

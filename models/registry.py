@@ -36,6 +36,22 @@ MODELS = {
             "A small decoder-only transformer (transformers GPT2LMHeadModel, 4 layers x 4 heads, 192-dim, 128 "
             "characters of context) with a character tokenizer, trained on the first 90% of Tiny Shakespeare "
             "(the Transformer tab)."),
+    "autoencoder": ("models.autoencoder", "train_all", "evaluate_all", "Autoencoders, VAE and PCA for MNIST",
+                    "All four models of the Autoencoder tab at once (pca-mnist, ae-mnist, vae-mnist, dae-mnist); "
+                    "evaluate also records each one's metrics in its model card."),
+    "ae-mnist": ("models.autoencoder", "train_ae_mnist", "evaluate_ae_mnist", "MNIST autoencoder with a 2-D code",
+                 "An MLP autoencoder (784-512-256-2-256-512-784) that squeezes each digit into two numbers and "
+                 "rebuilds it from them (the Autoencoder tab)."),
+    "vae-mnist": ("models.autoencoder", "train_vae_mnist", "evaluate_vae_mnist",
+                  "MNIST variational autoencoder with a 2-D latent",
+                  "A VAE with the autoencoder's layers: a Gaussian encoder q(z|x) over a 2-D latent, a Bernoulli decoder "
+                  "p(x|z), trained on the negative ELBO (the Autoencoder tab)."),
+    "dae-mnist": ("models.autoencoder", "train_dae_mnist", "evaluate_dae_mnist", "MNIST denoising autoencoder",
+                  "An MLP autoencoder with a 32-D code trained to rebuild clean digits from noisy copies "
+                  "(the Autoencoder tab)."),
+    "pca-mnist": ("models.autoencoder", "train_pca_mnist", "evaluate_pca_mnist", "MNIST PCA with 2 components",
+                  "Principal component analysis with 2 components, the best linear autoencoder with a 2-D code: the "
+                  "baseline of the Autoencoder tab."),
     "gan": ("models.gan", "train_all", "evaluate_all", "DCGANs for MNIST and Fashion-MNIST",
             "Both class-conditional DCGANs of the GAN tab at once (gan-mnist, gan-fashion); evaluate also "
             "records each one's metrics in its model card."),
@@ -97,6 +113,16 @@ MODELS_ZH = {
     "gpt": ("Tiny Shakespeare 字符级 GPT",
             "一个小型仅解码器 Transformer（transformers 的 GPT2LMHeadModel，4 层 × 4 头，192 维，上下文 128 个字符），"
             "使用字符级分词器，在 Tiny Shakespeare 的前 90% 上训练（Transformer 标签页）。"),
+    "autoencoder": ("MNIST 上的自编码器、VAE 与 PCA",
+                    "自编码器标签页的四个模型一起训练（pca-mnist、ae-mnist、vae-mnist、dae-mnist）；评估时也会把各自的指标写入其模型卡。"),
+    "ae-mnist": ("MNIST 二维编码自编码器",
+                 "一个 MLP 自编码器（784-512-256-2-256-512-784），把每个数字压缩成两个数，再由它们重建图像（自编码器标签页）。"),
+    "vae-mnist": ("MNIST 二维隐空间变分自编码器",
+                  "与自编码器层数相同的 VAE：二维隐变量上的高斯编码器 q(z|x)、伯努利解码器 p(x|z)，以负 ELBO 为损失训练"
+                  "（自编码器标签页）。"),
+    "dae-mnist": ("MNIST 去噪自编码器", "一个 32 维编码的 MLP 自编码器，学习从加噪的副本重建干净的数字（自编码器标签页）。"),
+    "pca-mnist": ("MNIST 二主成分 PCA",
+                  "取 2 个主成分的主成分分析，即二维编码下最好的线性自编码器：自编码器标签页的基线。"),
     "gan": ("MNIST 与 Fashion-MNIST 的 DCGAN",
             "GAN 标签页的两个类别条件 DCGAN（gan-mnist、gan-fashion）一起训练；评估时也会把各自的指标写入其模型卡。"),
     "gan-mnist": ("MNIST 类别条件 DCGAN",

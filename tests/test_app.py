@@ -11,7 +11,7 @@ def test_app_builds_with_tabs_in_order_and_api_names():
 
     demo = app.build_app()
     titles = [title for title, _ in app.TABS]
-    order = ["DNN", "CNN", "ResNet", "LSTM", "Word2Vec", "Transformer", "GAN", "Diffusion", "GNN", "DQN"]
+    order = ["DNN", "CNN", "ResNet", "LSTM", "Word2Vec", "Transformer", "Autoencoder", "GAN", "Diffusion", "GNN", "DQN"]
     assert titles == [t for t in order if t in titles]
     api_names = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert {"dnn_train", "dnn_predict", "cnn_predict", "cnn_predict_image"} <= api_names

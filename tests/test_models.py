@@ -67,7 +67,7 @@ def test_augment_keeps_range_and_is_seeded():
 SHIPPED = [name for name in MODELS if (WEIGHTS / name).is_dir()]
 
 
-UMBRELLAS = {"gcn", "gan", "diffusion"}  # train/evaluate several models at once; no folder of their own
+UMBRELLAS = {"gcn", "gan", "diffusion", "autoencoder"}  # train/evaluate several models at once; no folder of their own
 def test_every_model_except_umbrellas_ships_weights():
     assert set(MODELS) - set(SHIPPED) == UMBRELLAS
 
