@@ -188,12 +188,15 @@ def comparison_markdown(lang: str) -> str:
 
     m = read_metrics("detector")
     if "baseline_exact_reads" not in m:
-        return ""
+        return NOT_MEASURED[lang]
     values = {k: 100 * m[k] for k in ("map50", "exact_reads", "exact_reads_touching", "baseline_map50",
                                       "baseline_exact_reads", "baseline_exact_reads_touching")}
     return COMPARISON[lang].format(dataset=m["dataset"], touching=m["touching_scenes"], **values)
 
 
+NOT_MEASURED = {"en": "*The detector vs baseline numbers appear here once `python -m models evaluate detector "
+                       "--update` has measured them.*",
+                "zh-CN": "*运行 `python -m models evaluate detector --update` 测出检测器与基线的对比数字后，会显示在这里。*"}
 COMPARISON = {
     "en": """
 **Measured on the same {dataset}** ({touching} of them with touching or overlapping digits):

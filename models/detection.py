@@ -44,6 +44,7 @@ TEST_SCENES = 1000        # evaluation: scenes from MNIST test digits, seed TEST
 TEST_SEED = 2024
 SCORE_THRESHOLD = 0.3     # reading keeps boxes above this score (calibrated on training-digit scenes)
 NMS_IOU = 0.5
+BASELINE_THRESHOLD = 0.5  # the baseline reads the pieces its classifier is at least this sure of
 MAX_DETECTIONS = 60
 
 
@@ -338,8 +339,25 @@ def evaluate_detector(data_dir=None, count: int = TEST_SCENES) -> dict:
     for k in range(0, count, 100):
         detections += detect_batch(model, scenes.images[k:k + 100])
     scores = score_detector(detections, scenes)
-    metrics = {"model": NAME, "dataset": f"{count} scenes from mnist test (seed {TEST_SEED})",
-               "map50": scores["map50"], "exact_reads": scores["exact_reads"],
-               "exact_reads_touching": scores["exact_reads_touching"],
-               "touching_scenes": int(scenes.touching.sum()), "score_threshold": SCORE_THRESHOLD}
-    return metrics
+    base = score_detector(baseline_detections(scenes), scenes, threshold=BASELINE_THRESHOLD)
+    return {"model": NAME, "dataset": f"{count} scenes from mnist test (seed {TEST_SEED})",
+            "map50": scores["map50"], "exact_reads": scores["exact_reads"],
+            "exact_reads_touching": scores["exact_reads_touching"],
+            "baseline_map50": base["map50"], "baseline_exact_reads": base["exact_reads"],
+            "baseline_exact_reads_touching": base["exact_reads_touching"],
+            "touching_scenes": int(scenes.touching.sum()), "score_threshold": SCORE_THRESHOLD}
+
+
+def baseline_detections(scenes) -> list:
+    """The connected-components + CNN baseline (models.reading) on every scene: (boxes, scores, classes) each."""
+    from .digits import DigitCNN
+    from .persistence import from_pretrained, weights_dir
+    from .reading import classify_crops, component_crops
+
+    classifier = from_pretrained(DigitCNN, weights_dir("cnn"))
+    out = []
+    for image in scenes.images[:, 0].numpy():
+        boxes, crops = component_crops(image)
+        classes, scores = classify_crops(classifier, crops)
+        out.append((torch.from_numpy(boxes), scores, classes))
+    return out
