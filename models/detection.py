@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .resnet import BasicBlock
+from .scenes import max_into
 
 NAME = "detector"
 STRIDE = 4
@@ -98,7 +99,7 @@ def make_targets(boxes: list, labels: list, out_h: int, out_w: int):
     gy = torch.arange(out_h, dtype=torch.float32)[None, :, None] - iy[:, None, None]
     gauss = torch.exp(-gx ** 2 / (2 * sx[:, None, None] ** 2) - gy ** 2 / (2 * sy[:, None, None] ** 2))
     index = b_idx * NUM_CLASSES + all_labels
-    heat.view(-1, out_h, out_w).index_reduce_(0, index, gauss, "amax")
+    max_into(heat.view(-1, out_h, out_w), index, gauss)
     reg = torch.stack([w, h, cx - ix, cy - iy], 1)
     return heat, (b_idx, iy.long(), ix.long()), reg
 

@@ -146,6 +146,12 @@ def _layout(rng, sources: np.ndarray):
     return digits, strokes, touching
 
 
+def max_into(target: torch.Tensor, index: torch.Tensor, layers: torch.Tensor) -> None:
+    """target[index[k]] = max(target[index[k]], layers[k]) for every k, in place ([N, ...] and [M, ...])."""
+    flat = layers.reshape(len(layers), -1)
+    target.view(len(target), -1).scatter_reduce_(0, index[:, None].expand_as(flat), flat, "amax")
+
+
 def _render_digits(images: torch.Tensor, src_boxes: torch.Tensor, place: torch.Tensor) -> torch.Tensor:
     """Resample each source digit so its ink box lands on place = (x0, y0, w, h): [M, H, W]."""
     m = len(place)
@@ -199,7 +205,7 @@ def compose_scenes(images: np.ndarray, labels: np.ndarray, count: int, seed: int
         src_boxes = torch.from_numpy(ink_boxes((source[:, 0] * 255).numpy()))
         ink_level = torch.from_numpy(rng.uniform(0.75, 1.0, len(src))).float()[:, None, None]
         layers = _render_digits(source, src_boxes, torch.from_numpy(table[:, 2:6]).float()) * ink_level
-        canvas.index_reduce_(0, scene, layers, "amax")
+        max_into(canvas, scene, layers)
         mask = layers > INK
         cols, rws = mask.any(1), mask.any(2)
         has = cols.any(1)
@@ -215,6 +221,6 @@ def compose_scenes(images: np.ndarray, labels: np.ndarray, count: int, seed: int
             boxes[b], classes[b], rows[b] = all_boxes[sel], all_labels[sel], all_rows[sel]
     if stroke_rows:
         table = torch.tensor(stroke_rows, dtype=torch.float32)
-        canvas.index_reduce_(0, table[:, 0].long(), _render_strokes(table[:, 1:]), "amax")
+        max_into(canvas, table[:, 0].long(), _render_strokes(table[:, 1:]))
     touching = torch.tensor([t for _, _, t in layouts], dtype=torch.bool)
     return Scenes(canvas[:, None], boxes, classes, rows, touching)
