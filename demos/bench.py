@@ -63,6 +63,7 @@ def _digit_input():
 
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
+    from .detection import load_detector
     from .digits import load_digit_model
     from .diffusion import load_ddpm
     from .dqn import load_agent
@@ -79,6 +80,7 @@ def model_loaders() -> dict:
         "fashion-resnet": lambda: load_fashion_model("resnet"),
         "fashion-plain": lambda: load_fashion_model("plain"),
         "fashion-lightweight": lambda: load_fashion_model("lightweight"),
+        "detector": load_detector,
         "sentiment-lstm": lambda: load_sentiment_model("lstm"),
         "sentiment-rnn": lambda: load_sentiment_model("rnn"),
         "word2vec": load_hub_vectors,
@@ -101,16 +103,21 @@ def handler_cases() -> dict:
     from .gnn import classify_graph, inspect_node
     from .lstm import predict_sentiment
     from .resnet import resnet_predict
+    from .detection import detect_digits_in_drawing, draw_text
+    from .samples import sketchpad_value
     from .transformer import generate_text, inspect_model
     from .word2vec import nearest_neighbors, word_analogy
 
     digit = _digit_input()
+    number_drawing = sketchpad_value(draw_text("12+34"))
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
         "dnn_train (moons, 300 epochs, streamed)": (lambda: list(train_playground()), 10_000),
         "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
+        "detection_detect (840x280 drawing of 12+34, detector + baseline + heatmaps)": (
+            lambda: detect_digits_in_drawing(number_drawing), 150),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
         "word2vec_neighbors": (lambda: nearest_neighbors("movie", 10), 100),
         "word2vec_analogy": (lambda: word_analogy("king", "man", "woman", 5), 100),

@@ -33,7 +33,7 @@ CONFIG = {"widths": [16, 32, 64, 96], "neck": 24, "num_classes": NUM_CLASSES}
 
 # --- training hyperparameters ----------------------------------------------
 STEPS_PER_EPOCH = 250       # an "epoch" here is 250 steps of freshly composed scenes
-EPOCHS = 12
+EPOCHS = 8
 BATCH_SIZE = 24
 LR = 3e-3
 WEIGHT_DECAY = 1e-4
@@ -275,11 +275,11 @@ def train_detector(data_dir=None, epochs=None, seed=0, log=print) -> dict:
     ckpt = checkpoint_path(seed)
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        if state["steps"] == steps:
-            model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
-            schedule.load_state_dict(state["schedule"])
-            start, history, elapsed = state["step"], state["history"], state["elapsed"]
-            log(f"resumed from {ckpt} at step {start}")
+        # a different step count keeps the weights and the optimiser; the cosine then ends at the new count
+        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
+        schedule.load_state_dict(state["schedule"])
+        start, history, elapsed = state["step"], state["history"], state["elapsed"]
+        log(f"resumed from {ckpt} at step {start} of {state['steps']}, now {steps} steps in all")
     t0 = time.time() - elapsed
     running = {}
     for step in range(start, steps):

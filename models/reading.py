@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from .imaging import INK_THRESHOLD, ImageInputError, ink_map, mnist_like, to_array
+from .imaging import INK_THRESHOLD, ImageInputError, _stroke_width, ink_map, mnist_like, to_array
 
 TARGET_HEIGHT = 22.0      # digit height (pixels) the detector sees: the middle of its training range (12-30)
+STROKE = 0.12             # MNIST's stroke width as a share of the digit height
 MAX_WORK_SIDE = 1024      # the ink is analysed at this resolution at most (a 4000x4000 upload is downscaled)
 MAX_NET_PIXELS = 256 * 1024   # the network's input is capped at this many pixels (a very wide/tall page)
 MIN_PIECE_FRACTION = 0.01     # pieces with less ink than this share of the largest are specks, not digits
@@ -66,6 +67,20 @@ def read_ink(image) -> Ink:
     return Ink(ink, 1.0 / shrink, digit_height, (width, height))
 
 
+def even_strokes(image: Image.Image) -> Image.Image:
+    """Thicken thin strokes (a fine pen, a big drawing shrunk) and thin out very thick ones (a marker) towards
+    STROKE * TARGET_HEIGHT * 2, the stroke width of the training digits at this (doubled) scale."""
+    mask = np.asarray(image) > 0.5
+    if not mask.any():
+        return image
+    width, target = _stroke_width(mask), 2 * STROKE * TARGET_HEIGHT
+    if width < 0.8 * target:
+        return image.filter(ImageFilter.MaxFilter(2 * min(round((target - width) / 2), 6) + 1))
+    if width > 1.8 * target:
+        return image.filter(ImageFilter.MinFilter(2 * min(round((width - target) / 4), 6) + 1))
+    return image
+
+
 def network_input(ink: Ink):
     """The ink map resized so its digits are TARGET_HEIGHT tall, padded to multiples of 16:
     (tensor [1, 1, H, W], scale from work resolution to network pixels)."""
@@ -73,8 +88,10 @@ def network_input(ink: Ink):
     scale = TARGET_HEIGHT / max(ink.digit_height, 1.0)
     scale = min(scale, (MAX_NET_PIXELS / (h * w)) ** 0.5)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    small = np.asarray(Image.fromarray(ink.ink, mode="F").resize((new_w, new_h), resample))
+    # resized to twice the size first, where strokes are evened out to MNIST's width in half-pixel steps
+    resample = Image.Resampling.BOX if scale < 0.5 else Image.Resampling.BILINEAR
+    double = Image.fromarray(ink.ink, mode="F").resize((2 * new_w, 2 * new_h), resample)
+    small = np.asarray(even_strokes(double).resize((new_w, new_h), Image.Resampling.BOX))
     # thin strokes fade when shrunk: bring the ink back to full strength, as the training scenes have
     strong = small[small > INK_THRESHOLD / 2]
     if strong.size:
