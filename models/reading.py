@@ -61,9 +61,10 @@ def read_ink(image) -> Ink:
     digit_height = 0.0
     if mask.any():
         _, slices, counts = pieces(mask)
-        big = counts >= MIN_PIECE_FRACTION * counts.max()
-        heights = np.array([s[0].stop - s[0].start for s in slices])[big]
-        digit_height = float(np.median(heights))
+        heights = np.array([s[0].stop - s[0].start for s in slices])
+        # dots, minus signs and specks are not digits: only pieces at least a third as tall as the tallest count
+        tall = (counts >= MIN_PIECE_FRACTION * counts.max()) & (heights >= 0.3 * heights.max())
+        digit_height = float(np.median(heights[tall]))
     return Ink(ink, 1.0 / shrink, digit_height, (width, height))
 
 
