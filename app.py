@@ -35,6 +35,7 @@ MAX_FILE_SIZE = "10mb"
 
 CSS = """
 .digit-canvas { max-width: 480px; }
+.digit-canvas.detection-canvas { max-width: 900px; }
 /* ten tabs: tighter tab buttons keep the Chinese titles on one row on a 1440 px laptop */
 .tab-wrapper button[role="tab"] { padding-left: 10px; padding-right: 10px; }
 /* an image's label floats over its top-left corner: keep it from covering the top row of a sample grid */

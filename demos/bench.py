@@ -64,6 +64,7 @@ def _digit_input():
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
     from .autoencoder.shipped import MODELS as AUTOENCODERS, load_autoencoder
+    from .detection import load_detector
     from .digits import load_digit_model
     from .diffusion import load_ddpm
     from .dqn import load_agent
@@ -80,6 +81,7 @@ def model_loaders() -> dict:
         "fashion-resnet": lambda: load_fashion_model("resnet"),
         "fashion-plain": lambda: load_fashion_model("plain"),
         "fashion-lightweight": lambda: load_fashion_model("lightweight"),
+        "detector": load_detector,
         "sentiment-lstm": lambda: load_sentiment_model("lstm"),
         "sentiment-rnn": lambda: load_sentiment_model("rnn"),
         "word2vec": load_hub_vectors,
@@ -111,6 +113,8 @@ def handler_cases() -> dict:
     from .lstm.memory import lstm_memory_train
     from .resnet import resnet_predict
     from .resnet.depth import resnet_depth_train
+    from .detection import detect_digits_in_drawing, draw_text
+    from .samples import sketchpad_value
     from .transformer import generate_text, inspect_gpt_attention, train_gpt_on_text
     from .transformer.own import example_text
     from .word2vec import nearest_words, word_analogy
@@ -123,6 +127,7 @@ def handler_cases() -> dict:
 
     rhymes = example_text("nursery_rhymes.txt")
     denoiser = list(train_diffusion_plane("swissroll", "", 3e-3, 300, 30, 0))[-1][4]  # a session to sample from
+    number_drawing = sketchpad_value(draw_text("12+34"))
     return {
         "cnn_predict": (lambda: predict_digit_cnn(digit), 30),
         "dnn_predict": (lambda: predict_digit_mlp(digit), 30),
@@ -135,6 +140,8 @@ def handler_cases() -> dict:
         "dnn_train (moons, 300 epochs, 44 streamed frames)": (lambda: list(train_playground()), 1_500),
         "resnet_predict (top-5 + Grad-CAM)": (lambda: resnet_predict(str(FASHION_EXAMPLE), "resnet"), 30),
         "resnet_predict lightweight": (lambda: resnet_predict(str(FASHION_EXAMPLE), "lightweight"), 30),
+        "detection_detect (840x280 drawing of 12+34, detector + baseline + heatmaps)": (
+            lambda: detect_digits_in_drawing(number_drawing), 150),
         "lstm_predict": (lambda: predict_sentiment("Not bad at all, the best film I have seen this year."), 50),
         "resnet_depth_train first update (depth 32, default)": (lambda: next(iter(resnet_depth_train())), 2_000),
         "resnet_depth_train (depth 32, default: 30 s or 150 steps)": (lambda: list(resnet_depth_train()), 31_000),

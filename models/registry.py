@@ -88,6 +88,10 @@ MODELS = {
     "dqn": ("models.dqn", "train_dqn", "evaluate_dqn", "CartPole deep Q-network",
             "A DQN (replay buffer, target network, epsilon-greedy exploration, Huber loss) balancing the pole "
             "of gymnasium's CartPole-v1 (the DQN tab)."),
+    "detector": ("models.detection", "train_detector", "evaluate_detector", "Handwritten-digit detector (CenterNet on a ResNet)",
+                 "A one-stage CenterNet-style detector: a small ResNet backbone (BasicBlocks at 16-32-64-96 channels, "
+                 "strides 4-16) with an FPN-style neck back to stride 4, a heatmap per digit class plus box size and "
+                 "centre offset, 3x3 max-pool peaks and NMS; finds and reads every digit of a drawing (the ResNet tab)."),
 }
 
 
@@ -149,6 +153,10 @@ MODELS_ZH = {
     "dqn": ("CartPole 深度 Q 网络",
             "一个 DQN（经验回放、目标网络、ε-贪心探索、Huber 损失），让 gymnasium 的 CartPole-v1 小车保持杆子竖直"
             "（DQN 标签页）。"),
+    "detector": ("手写数字检测器（ResNet 上的 CenterNet）",
+                 "单阶段 CenterNet 风格检测器：小型 ResNet 主干（BasicBlock，16-32-64-96 通道，步长 4-16）加 FPN 风格的颈部"
+                 "回到步长 4，为每个数字类别输出热力图，并预测框的大小和中心偏移，用 3x3 最大池化取峰值再做 NMS；"
+                 "找出并读出画面中的每一个数字（ResNet 标签页）。"),
 }
 
 def _function(name: str, index: int):

@@ -206,7 +206,7 @@ def test_tab_builds_with_api_name():
     with gr.Blocks() as demo:
         resnet.build()
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
-    assert public == {"resnet_predict"}
+    assert public == {"resnet_predict", "detection_detect", "detection_detect_image"}  # + the detection section
 
 
 @needs_fashion
@@ -287,7 +287,7 @@ def test_tab_text_and_cards_in_both_languages():
     assert "model · 模型" in table.value["headers"]
     cards = {plain(b.value): plain(b.value, "zh-CN") for b in demo.blocks.values()
              if isinstance(b, gr.Markdown) and "card." in str(b.value)}
-    assert len(cards) == 3
+    assert len(cards) == 4  # resnet, plain, lightweight, and the detection section's detector
     for name in MODELS:
         accuracy = json.loads((WEIGHTS / name / "metrics.json").read_text())["accuracy"]
         en = next(text for text in cards if f"(`{name}`)" in text)

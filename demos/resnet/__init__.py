@@ -382,3 +382,7 @@ def build() -> None:
     image.upload(resnet_predict, [image, model], outputs, api_visibility="private")
     model.change(lambda img, m: resnet_predict(img, m) if img is not None else (None, None, None),
                  [image, model], outputs, api_visibility="private")
+
+    from .. import detection  # the detection section: a ResNet backbone that finds and reads every digit
+
+    detection.build()

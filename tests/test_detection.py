@@ -1,0 +1,245 @@
+"""The digit detector: composed scenes, targets and decoding, AP and NMS written out, the shipped model's
+numbers, and the ResNet tab's detection handlers with good and bad input (no data dir needed)."""
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from demos.detection import detect_digits_in_drawing, detect_digits_in_picture, draw_text, reading_text
+from demos.samples import sketchpad_value
+from models.data import load_bundled_images
+from models.detection import (NUM_CLASSES, STRIDE, average_precision, box_iou, decode, load_detector, make_targets,
+                              nms, read_rows, reading, score_detector)
+from models.persistence import read_metrics
+from models.scenes import CANVAS_H, CANVAS_W, INK, compose_scenes
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_bundled_images("mnist", "test")   # the 100 MNIST test digits shipped with the project
+
+
+@pytest.fixture(scope="module")
+def scenes(digits):
+    return compose_scenes(*digits, count=40, seed=3)
+
+
+# --- scenes ------------------------------------------------------------------------
+def test_scene_boxes_are_tight_in_bounds_and_labelled(scenes, digits):
+    assert scenes.images.shape == (40, 1, CANVAS_H, CANVAS_W)
+    assert 0 <= scenes.images.min() and scenes.images.max() <= 1
+    n = 0
+    for image, boxes, labels in zip(scenes.images[:, 0], scenes.boxes, scenes.labels):
+        assert len(boxes) == len(labels) <= 12
+        assert set(labels.tolist()) <= set(range(10))
+        for x0, y0, x1, y1 in boxes.long().tolist():
+            assert 0 <= x0 < x1 <= CANVAS_W and 0 <= y0 < y1 <= CANVAS_H
+            # tight: each edge of the box has ink on it (the digit's own ink decides the box)
+            for edge in (image[y0, x0:x1], image[y1 - 1, x0:x1], image[y0:y1, x0], image[y0:y1, x1 - 1]):
+                assert edge.max() > INK
+            n += 1
+    assert n > 100
+    assert scenes.touching.any() and not scenes.touching.all()
+
+
+def test_scenes_are_seeded(digits, scenes):
+    again = compose_scenes(*digits, count=40, seed=3)
+    other = compose_scenes(*digits, count=40, seed=4)
+    assert torch.equal(again.images, scenes.images)
+    assert all(torch.equal(a, b) for a, b in zip(again.boxes, scenes.boxes))
+    assert not torch.equal(other.images, scenes.images)
+
+
+def test_targets_decode_back_to_the_true_boxes(scenes):
+    """Perfect network outputs (the training targets themselves) decode to the scene's boxes and readings."""
+    h, w = CANVAS_H // STRIDE, CANVAS_W // STRIDE
+    heat, (b, y, x), reg = make_targets(scenes.boxes[:8], scenes.labels[:8], h, w)
+    assert heat.shape == (8, NUM_CLASSES, h, w) and heat.max() == 1
+    box = torch.zeros(8, 4, h, w)
+    box[b, :, y, x] = reg
+    logits = torch.logit(heat.clamp(1e-6, 1 - 1e-6))
+    detections = decode(logits, box, threshold=0.5)
+    truths = list(zip(scenes.boxes[:8], scenes.labels[:8]))
+    m_ap, _ = average_precision(detections, truths)
+    assert m_ap > 0.97
+    reads = [reading(db, dc) == scenes.reading(i) for i, (db, ds, dc) in enumerate(detections)]
+    assert sum(reads) >= 7
+
+
+# --- IoU, NMS, AP, reading order -----------------------------------------------
+def test_box_iou_and_nms():
+    a = torch.tensor([[0., 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])
+    iou = box_iou(a, a)
+    assert torch.allclose(iou.diag(), torch.ones(3))
+    assert iou[0, 1].item() == pytest.approx(50 / 150)
+    assert iou[0, 2] == 0
+    boxes = torch.tensor([[0., 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30], [0, 1, 10, 11]])
+    scores = torch.tensor([0.6, 0.9, 0.5, 0.3])
+    assert nms(boxes, scores, iou=0.5).tolist() == [1, 2]          # the two duplicates of box 1 go
+    assert nms(boxes, scores, iou=0.95).tolist() == [1, 0, 2, 3]   # nothing overlaps that much
+
+
+def _one(boxes, scores, classes):
+    return torch.tensor(boxes, dtype=torch.float32), torch.tensor(scores), torch.tensor(classes)
+
+
+def test_average_precision_known_cases():
+    truth = [(torch.tensor([[0., 0, 10, 10], [20, 0, 30, 10]]), torch.tensor([1, 2]))]
+    perfect = [_one([[0, 0, 10, 10], [20, 0, 30, 10]], [0.9, 0.8], [1, 2])]
+    assert average_precision(perfect, truth)[0] == 1.0
+    missed = [_one([[0, 0, 10, 10]], [0.9], [1])]                      # class 2 never found
+    m_ap, per_class = average_precision(missed, truth)
+    assert per_class == {1: 1.0, 2: 0.0} and m_ap == 0.5
+    # a false positive ranked below every true positive costs nothing; ranked above, it halves the precision
+    low_fp = [_one([[0, 0, 10, 10], [20, 0, 30, 10], [50, 0, 60, 10]], [0.9, 0.8, 0.1], [1, 2, 1])]
+    assert average_precision(low_fp, truth)[0] == 1.0
+    high_fp = [_one([[50, 0, 60, 10], [0, 0, 10, 10], [20, 0, 30, 10]], [0.95, 0.9, 0.8], [1, 1, 2])]
+    assert average_precision(high_fp, truth)[1] == {1: 0.5, 2: 1.0}
+    # a box of the wrong class, or one that overlaps too little, is no match
+    wrong = [_one([[0, 0, 10, 10], [24, 0, 34, 10]], [0.9, 0.8], [2, 2])]
+    assert average_precision(wrong, truth)[0] == 0.0
+    # two images: recall 1/2 then 2/2 at precision 1, then a duplicate adds a false positive at the end
+    two = [(torch.tensor([[0., 0, 10, 10]]), torch.tensor([3])), (torch.tensor([[0., 0, 10, 10]]), torch.tensor([3]))]
+    dets = [_one([[0, 0, 10, 10], [0, 0, 10, 10]], [0.9, 0.2], [3, 3]), _one([[0, 0, 10, 10]], [0.5], [3])]
+    assert average_precision(dets, two)[0] == 1.0
+
+
+def test_reading_order_goes_by_rows_then_left_to_right():
+    boxes = torch.tensor([[50., 40, 60, 60], [0, 42, 10, 62], [30, 0, 40, 20], [10, 2, 20, 22]])
+    classes = torch.tensor([4, 3, 2, 1])
+    assert read_rows(boxes, classes) == [[3, 2], [1, 0]]
+    assert reading(boxes, classes) == "1234"
+    assert reading_text(boxes, classes) == "1 2\n3 4"       # wide gaps separate the numbers
+
+
+# --- the shipped model ----------------------------------------------------------------
+def test_shipped_detector_numbers_and_the_baseline():
+    """weights/detector/metrics.json (1,000 test scenes): the detector is short of the issue's targets (mAP@0.5 0.90,
+    exact reads 90 %; see the model card) but far ahead of connected components + CNN, most on touching digits."""
+    metrics = read_metrics("detector")
+    assert metrics["map50"] >= 0.85 and metrics["exact_reads"] >= 0.55, metrics
+    assert metrics["map50"] > metrics["baseline_map50"] + 0.1
+    assert metrics["exact_reads"] > 2 * metrics["baseline_exact_reads"]
+    assert metrics["exact_reads_touching"] > metrics["baseline_exact_reads_touching"] + 0.3
+
+
+def test_shipped_detector_on_fresh_test_scenes(digits):
+    """A quick check on 50 new scenes of the 100 bundled MNIST test digits (the full numbers: metrics.json)."""
+    from models.detection import baseline_detections
+
+    scenes = compose_scenes(*digits, count=50, seed=77)
+    model = load_detector()
+    with torch.inference_mode():
+        detections = decode(*model(scenes.images))
+    scores = score_detector(detections, scenes)
+    base = score_detector(baseline_detections(scenes), scenes, threshold=0.5)
+    assert scores["map50"] >= 0.8 and scores["exact_reads"] > base["exact_reads"] + 0.1, (scores, base)
+
+
+# --- the handlers ------------------------------------------------------------------------
+def read(drawing, threshold=0.3):
+    return detect_digits_in_drawing(sketchpad_value(drawing), threshold)
+
+
+def mnist_drawing(digits, indices, size=(840, 280), height=200, step=0.8) -> np.ndarray:
+    """Real handwriting: bundled MNIST test digits scaled up side by side (`step` x height apart; MNIST's ink is
+    ~0.7 of its box wide, so a small step makes them touch), black ink on white like a scan."""
+    from PIL import Image
+
+    page = np.full(size[::-1], 255, np.uint8)
+    x = 40
+    for k in indices:
+        digit = np.asarray(Image.fromarray(255 - digits[0][k]).resize((height, height), Image.Resampling.BILINEAR))
+        y = (size[1] - height) // 2
+        page[y:y + height, x:x + height] = np.minimum(page[y:y + height, x:x + height], digit)
+        x += int(height * step)
+    return page
+
+
+def picks(digits, text):
+    """Indices of bundled test digits spelling `text` (a different handwriting for a repeated digit)."""
+    where = [np.nonzero(digits[1] == d)[0] for d in range(10)]
+    return [int(where[int(d)][k % len(where[int(d)])]) for k, d in enumerate(text)]
+
+
+def test_reads_handwritten_numbers(digits):
+    boxes, reading, status, heat, table, base_boxes, base_reading = detect_digits_in_picture(
+        mnist_drawing(digits, picks(digits, "4207")))
+    assert reading == "4207"
+    assert len(table) == 4 and all(row[1] >= 0.3 for row in table)
+    assert boxes.ndim == 3 and heat.ndim == 3 and base_boxes.ndim == 3
+    assert "Found 4" in status and "找到 4" in status
+
+
+def test_many_handwritten_digits(digits):
+    many = "31415926535897932384"
+    reading = detect_digits_in_picture(mnist_drawing(digits, picks(digits, many), size=(1200, 100), height=56))[1]
+    assert len(reading.replace(" ", "")) >= 18
+
+
+def test_touching_digits_found_by_detector_not_by_baseline(digits):
+    drawing = mnist_drawing(digits, picks(digits, "2024"), step=0.5)
+    boxes, reading, status, heat, table, base_boxes, base_reading = detect_digits_in_picture(drawing)
+    assert len(table) == 4
+    assert len(base_reading.replace(" ", "")) < 4      # touching digits merge into one piece for connected components
+
+
+def test_finds_drawn_digits_not_the_sign():
+    """Digits drawn by code with mouse-like strokes (further from MNIST than handwriting: scores are lower)."""
+    table = read(draw_text("12+34"), threshold=0.2)[4]
+    assert 3 <= len(table) <= 4
+
+
+def test_white_on_black_and_large_uploads():
+    on_black = draw_text("58", size=(840, 280))[..., 3]                      # white ink on black
+    assert len(detect_digits_in_picture(on_black)[4]) == 2
+    big = np.full((4000, 4000, 3), 255, np.uint8)                            # a 4000x4000 scan is downscaled
+    big[1500:2500] = draw_text("36", size=(4000, 1000), width=60)[..., 3:].repeat(3, 2) ^ 255
+    boxes, reading, status, heat, table, *_ = detect_digits_in_picture(big)
+    assert len(table) == 2 and all(1500 <= row[3] < row[5] <= 2500 for row in table)   # boxes in its pixels
+
+
+def test_nothing_to_read_gives_no_boxes():
+    rng = np.random.default_rng(0)
+    blank_photo = np.clip(rng.normal(200, 4, (300, 500, 3)), 0, 255).astype(np.uint8)     # paper, no ink
+    lines = draw_text("", size=(840, 280))
+    from PIL import Image, ImageDraw
+    img = Image.fromarray(lines)
+    draw = ImageDraw.Draw(img)
+    draw.line((30, 250, 800, 200), fill=(0, 0, 0, 255), width=8)                             # clutter only
+    draw.line((20, 40, 820, 60), fill=(0, 0, 0, 255), width=5)
+    for picture in (blank_photo, np.asarray(img)):
+        try:
+            _, reading, status, *_ , table, _, _ = detect_digits_in_picture(picture)
+        except gr.Error as exc:
+            assert "empty" in str(exc)
+            continue
+        assert reading == "" and table == [] and "No digit" in status
+
+
+@pytest.mark.parametrize("value", [None, draw_text("")])
+def test_empty_canvas_is_a_clear_error(value):
+    with pytest.raises(gr.Error) as info:
+        detect_digits_in_drawing(sketchpad_value(value) if value is not None else None)
+    assert "\n" in info.value.message            # English, then Chinese
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), -1, 2, "high", None])
+def test_bad_threshold_is_refused(threshold):
+    with pytest.raises(gr.Error, match="Score threshold"):
+        read(draw_text("42"), threshold)
+
+
+def test_oversized_and_unreadable_uploads_are_refused(tmp_path):
+    with pytest.raises(gr.Error, match="limit"):
+        detect_digits_in_picture(np.zeros((5000, 300), np.uint8))
+    bad = tmp_path / "x.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(gr.Error, match="not an image"):
+        detect_digits_in_picture(str(bad))
+
+
+def test_threshold_filters_weak_boxes():
+    drawing = draw_text("12+34")
+    kept = [len(read(drawing, th)[4]) for th in (0.05, 0.3, 0.95)]
+    assert kept[0] >= kept[1] >= kept[2]
