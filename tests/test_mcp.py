@@ -19,9 +19,17 @@ EXPECTED_TOOLS = {
     "inspect_gpt_attention", "sample_gan_grid", "gan_latent_walk", "sample_diffusion",
     "diffusion_forward_process", "classify_citation_graph", "inspect_graph_node", "train_karate",
     "play_cartpole_episode", "train_dqn_from_scratch",
+    # the live-training sections whose result comes back in the call itself
+    "resnet_depth_train", "lstm_memory_train", "train_gpt_on_text", "train_gan_plane", "train_diffusion_plane",
+    "autoencoder_train", "autoencoder_reconstruct", "autoencoder_reconstruct_test", "autoencoder_decode",
+    "autoencoder_vae_grid", "autoencoder_denoise", "detect_digits_in_drawing", "detect_digits_in_picture",
 }
 # callable by scripts, but no tools: session-state training (MCP calls keep no gr.State), slider glue, examples
-HIDDEN = {"train_word2vec_on_text", "gan_walk_frame", "_run_example", "load_example"}
+HIDDEN = {"train_word2vec_on_text", "gan_walk_frame", "_run_example", "load_example",
+          # what a session trained, used in the same session: the CNN's symbols, the GPT trained on your text, the
+          # 2-D denoiser
+          "train_symbols", "predict_symbol", "add_symbol_drawing", "generate_with_trained_gpt", "sample_plane",
+          "denoising_direction"}
 
 
 def mcp_session(app_url, work):

@@ -44,7 +44,23 @@ CALLS = {
     "/gnn_karate_train": {"epochs": 10},
     "/dqn_episode": {},
     "/dqn_train": {"steps": 1000},
+    # live-training sections: the smallest budgets; a session trains first, then uses what it trained
+    "/resnet_depth_train": {"depth": 8, "seconds": 3, "max_steps": 3},
+    "/detection_detect": {"drawing": lambda f: f["sketch"]},
+    "/detection_detect_image": {"picture": lambda f: handle_file(f["digit"])},
+    "/lstm_memory_train": {"distance": 10, "seconds": 3, "max_steps": 10},
+    "/gpt_train_text": {"text": TEXT, "seconds": 3},
+    "/autoencoder_reconstruct": {"drawing": lambda f: f["sketch"]},
+    "/autoencoder_reconstruct_test": {},
+    "/autoencoder_decode": {},
+    "/autoencoder_vae_grid": {},
+    "/autoencoder_denoise": {},
+    "/autoencoder_train": {"seconds": 2},
+    "/gan2d_train": {"steps": 50, "seconds": 3},
+    "/diffusion2d_train": {"steps": 50, "seconds": 3},
 }
+# Endpoints that use what a session trained (the CNN's symbols, the GPT trained on your text, the 2-D denoiser) are
+# "undocumented": no MCP tools (an MCP call keeps no session); their own tests cover them with no data dir.
 # parameters whose every choice is tried (the others keep their default)
 CHOICE_PARAMETERS = ("dataset", "model", "source", "policy")
 ONLINE_CHOICE = re.compile(r"\(hub[,:]")  # e.g. "distilgpt2 (hub, 82M parameters, English)"

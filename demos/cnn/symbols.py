@@ -517,20 +517,20 @@ def build() -> None:
 
     names.change(class_choices, names, target, api_visibility="private", queue=False)
     add_btn.click(add_symbol_drawing, [names, target, canvas, drawings], [drawings, gallery, status, canvas],
-                  api_name="cnn_symbols_add")
+                  api_name="cnn_symbols_add", api_visibility="undocumented")
     gallery.select(selected_number, None, number, api_visibility="private", queue=False)
     remove_btn.click(remove_symbol_drawing, [number, drawings], [drawings, gallery, status],
-                     api_name="cnn_symbols_remove")
-    clear_btn.click(clear_symbol_drawings, None, [drawings, gallery, status], api_name="cnn_symbols_clear")
+                     api_name="cnn_symbols_remove", api_visibility="undocumented")
+    clear_btn.click(clear_symbol_drawings, None, [drawings, gallery, status], api_name="cnn_symbols_clear", api_visibility="undocumented")
     examples_btn.click(load_symbol_examples, None, [names, target, drawings, gallery, status],
                        api_name="cnn_symbols_examples", api_visibility="undocumented")
     train_event = train_btn.click(
         train_symbols, [names, budget, seed, drawings],
         [status, transfer_cm, scratch_cm, transfer_wrong, scratch_wrong, trained, download],
-        api_name="cnn_symbols_train", **HEAVY)
+        api_name="cnn_symbols_train", **HEAVY, api_visibility="undocumented")
     with train_row:  # the Stop button sits beside Train; it needs the event it cancels
         stop_button(train_event)
-    test_btn.click(predict_symbol, [canvas, trained], [prediction, seen, heat], api_name="cnn_symbols_predict")
+    test_btn.click(predict_symbol, [canvas, trained], [prediction, seen, heat], api_name="cnn_symbols_predict", api_visibility="undocumented")
     upload.upload(upload_symbol_head, upload, [trained, status], api_name="cnn_symbols_upload",
                   api_visibility="undocumented")
 

@@ -403,9 +403,9 @@ def build() -> None:
     event.then(denoising_direction, [field_t, session], field, api_visibility="private")
     with buttons:
         stop_button(event)
-    field_t.release(denoising_direction, [field_t, session], field, api_name="diffusion2d_field")
+    field_t.release(denoising_direction, [field_t, session], field, api_name="diffusion2d_field", api_visibility="undocumented")
     sample_btn.click(sample_plane, [sampler, ddim_steps, count, sample_seed, session],
-                     [trajectories, snapshots, sample_status], api_name="diffusion2d_sample", **HEAVY)
+                     [trajectories, snapshots, sample_status], api_name="diffusion2d_sample", **HEAVY, api_visibility="undocumented")
     use_drawing.click(drawing_to_points, canvas, [points, dataset, drawing_note], api_visibility="private")
     upload.upload(load_diffusion_plane, upload, [field, status, session], api_name="diffusion2d_upload",
                   api_visibility="undocumented")

@@ -357,7 +357,7 @@ def build_section(sampling_controls) -> None:
                                [curves, samples, own_status, trained], api_name="gpt_train_text", **HEAVY)
     generating = generate_btn.click(generate_with_trained_gpt,
                                     [own_prompt, max_new, temperature, top_k, top_p, gen_seed, trained],
-                                    [own_output, gen_status], api_name="gpt_generate_trained", **HEAVY)
+                                    [own_output, gen_status], api_name="gpt_generate_trained", **HEAVY, api_visibility="undocumented")
     with controls:  # the Stop buttons go under their buttons, once the events they cancel exist
         stop_button(training)
     with generate_controls:
