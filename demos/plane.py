@@ -225,3 +225,20 @@ def drawing_to_points(drawing):
 
     points = drawing_points(drawing, MAX_OWN_POINTS)
     return format_points(points), "own", both(DRAWING_NOTE, count=len(points))
+
+
+def own_points_panel(prefix: str, dataset: gr.Radio) -> gr.Textbox:
+    """The collapsed "your own points" panel of a tab (its labels are the tab's keys PREFIX.own_panel, .canvas,
+    .use_drawing, .points): a canvas, the points box (x,y lines, what training reads) and the button that turns the
+    drawing into points and picks the dataset 'own'. Returns the points box."""
+    from .i18n import t
+
+    with gr.Accordion(t(f"{prefix}.own_panel"), open=False):
+        with gr.Row():
+            canvas = points_canvas(t(f"{prefix}.canvas"))
+            with gr.Column():
+                use_drawing = gr.Button(t(f"{prefix}.use_drawing"))
+                points = gr.Textbox(value=STAR, lines=10, max_lines=16, label=t(f"{prefix}.points"))
+                note = gr.Markdown()
+    use_drawing.click(drawing_to_points, canvas, [points, dataset, note], api_visibility="private")
+    return points

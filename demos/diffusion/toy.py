@@ -12,7 +12,7 @@ import numpy as np
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..plane import (REAL_COLOR, SAMPLE_COLOR, STAR, arrows, blank, caption, drawing_to_points, points_canvas,
+from ..plane import (REAL_COLOR, SAMPLE_COLOR, arrows, blank, caption, own_points_panel,
                      read_points, splat, strip, uploaded_points)
 
 DATASETS = ("swissroll", "moons", "ring8", "own")
@@ -375,13 +375,7 @@ def build() -> None:
             with gr.Row():
                 download = gr.File(label=t("diffusion.download"), interactive=False)
                 upload = gr.File(label=t("diffusion.upload"), file_types=[".zip"], type="filepath")
-    with gr.Accordion(t("diffusion.own_panel"), open=False):
-        with gr.Row():
-            canvas = points_canvas(t("diffusion.canvas"))
-            with gr.Column():
-                use_drawing = gr.Button(t("diffusion.use_drawing"))
-                points = gr.Textbox(value=STAR, lines=10, max_lines=16, label=t("diffusion.points"))
-                drawing_note = gr.Markdown()
+    points = own_points_panel("diffusion", dataset)
     gr.Markdown(t("diffusion.inside"))
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -406,7 +400,6 @@ def build() -> None:
     field_t.release(denoising_direction, [field_t, session], field, api_name="diffusion2d_field", api_visibility="undocumented")
     sample_btn.click(sample_plane, [sampler, ddim_steps, count, sample_seed, session],
                      [trajectories, snapshots, sample_status], api_name="diffusion2d_sample", **HEAVY, api_visibility="undocumented")
-    use_drawing.click(drawing_to_points, canvas, [points, dataset, drawing_note], api_visibility="private")
     upload.upload(load_diffusion_plane, upload, [field, status, session], api_name="diffusion2d_upload",
                   api_visibility="undocumented")
 

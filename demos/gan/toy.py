@@ -9,7 +9,7 @@ import numpy as np
 from ..common import both, check_choice, check_number, error, seed_generator
 from ..i18n import t
 from ..live import HEAVY, stop_button, trained_file_error, uploaded_path
-from ..plane import (FAKE_COLOR, REAL_COLOR, STAR, arrows, caption, drawing_to_points, heatmap, points_canvas,
+from ..plane import (FAKE_COLOR, REAL_COLOR, STAR, arrows, caption, heatmap, own_points_panel,
                      read_points, splat, uploaded_points)
 
 DATASETS = ("ring8", "grid25", "moons", "spiral", "own")
@@ -51,7 +51,7 @@ LOSS_NAMES = {"minimax": ("minimax", "极小极大"), "nonsaturating": ("non-sat
               "leastsquares": ("least-squares", "最小二乘"), "wgan-gp": ("WGAN-GP", "WGAN-GP")}
 SERIES = {"d_loss": "D loss · 判别器损失", "g_loss": "G loss · 生成器损失",
           "covered": "modes covered (share) · 覆盖的模式（占比）", "high_quality": "high-quality share · 高质量占比",
-          "mmd": "MMD² ×10³ · 与真实点的 MMD² ×10³"}
+          "mmd": "MMD / its start value · MMD 相对初始值"}
 
 
 def surface_range(loss: str, surface) -> tuple[float, float]:
@@ -91,15 +91,22 @@ def curves(history: dict, keys, x: str = "step"):
 
 
 def quality_curves(history: dict, has_modes: bool):
+    """Shares in [0, 1]: the MMD to held-out points relative to the untrained generator's (every dataset), and for
+    the mixtures the modes covered and the high-quality share. Every series is in every frame: a plot keeps the
+    series of its first frame, so a series that only some runs have would stay invisible in the others."""
     import pandas as pd
 
-    if not has_modes:
-        return curves(history, ["mmd"], "eval_step")
-    modes = history.get("modes") or 1
-    frame = curves(history, ["high_quality"], "eval_step")
-    covered = pd.DataFrame({"step": history["eval_step"], "value": np.array(history["covered"], float) / modes,
-                            "series": SERIES["covered"]})
-    return pd.concat([covered, frame], ignore_index=True)
+    steps = history["eval_step"]
+    start = max(abs(history["mmd"][0]), 1e-9)
+    mmd = np.clip(np.array(history["mmd"], float) / start, 0, 1.5)
+    if has_modes:
+        covered = np.array(history["covered"], float) / (history.get("modes") or 1)
+        quality = np.array(history["high_quality"], float)
+    else:  # no modes to count: drawn at 0, the status says why
+        covered = quality = np.zeros(len(steps))
+    return pd.concat([pd.DataFrame({"step": steps, "value": values, "series": SERIES[key]})
+                      for key, values in (("covered", covered), ("high_quality", quality), ("mmd", mmd))],
+                     ignore_index=True)
 
 
 def quality_text(metrics: dict) -> str:
@@ -368,13 +375,7 @@ def build() -> None:
             with gr.Row():
                 download = gr.File(label=t("gan.download"), interactive=False)
                 upload = gr.File(label=t("gan.upload"), file_types=[".zip"], type="filepath")
-    with gr.Accordion(t("gan.own_panel"), open=False):
-        with gr.Row():
-            canvas = points_canvas(t("gan.canvas"))
-            with gr.Column():
-                use_drawing = gr.Button(t("gan.use_drawing"))
-                points = gr.Textbox(value=STAR, lines=10, max_lines=16, label=t("gan.points"))
-                drawing_note = gr.Markdown()
+    points = own_points_panel("gan", dataset)
     inputs = [dataset, points, loss, lr_g, lr_d, d_steps, g_steps, steps, seconds, seed]
     event = train_btn.click(train_gan_plane, inputs, [plane, loss_plot, quality_plot, status, session, download],
                             api_name="gan2d_train", **HEAVY)
@@ -382,7 +383,6 @@ def build() -> None:
         stop_button(event)
     preset.change(apply_preset, preset, [dataset, loss, lr_g, lr_d, d_steps, g_steps, steps, seed],
                   api_visibility="private")
-    use_drawing.click(drawing_to_points, canvas, [points, dataset, drawing_note], api_visibility="private")
     upload.upload(load_gan_plane, upload, [plane, status, session], api_name="gan2d_upload",
                   api_visibility="undocumented")
 
