@@ -6,26 +6,11 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
+from test_browser import ARTIFACTS, page  # noqa: F401 (page: the module-scoped Chromium page fixture)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
-ARTIFACTS = ROOT / "test-artifacts"
 CIRCLE = [[(0.5 + 0.3 * math.cos(k * math.pi / 6), 0.5 + 0.3 * math.sin(k * math.pi / 6)) for k in range(13)]]
-
-
-@pytest.fixture(scope="module")
-def page(app_url):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url, wait_until="load")
-        page.get_by_role("tab", name="GAN").wait_for(timeout=30_000)
-        yield page
-        browser.close()
 
 
 def panel(page):

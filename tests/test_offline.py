@@ -59,7 +59,8 @@ CALLS = {
 }
 # Undocumented endpoints (callable by scripts, no MCP tools) called first in the session: the "your text" choices
 # of the Word2Vec endpoints query what this trains
-PREPARE = [("/word2vec_train", {"text": TEXT, "epochs": 2})]
+# (undocumented endpoints take positional arguments: text, file, epochs, window, minimum count)
+PREPARE = [("/word2vec_train", (TEXT, None, 2, 5, 2))]
 # Endpoints that use what a session trained (the CNN's symbols, the GPT trained on your text, the 2-D denoiser) are
 # "undocumented": no MCP tools (an MCP call keeps no session); their own tests cover them with no data dir.
 # parameters whose every choice is tried (the others keep their default)
@@ -136,8 +137,8 @@ def _calls(endpoints, files):
 
 def test_every_endpoint_works_with_no_data_dir_and_no_internet(client, endpoints, files):
     failures = []
-    for name, kwargs in PREPARE:
-        client.predict(**kwargs, api_name=name)
+    for name, args in PREPARE:
+        client.predict(*args, api_name=name)
     for name, what, kwargs, refusal in _calls(endpoints, files):
         try:
             result = client.predict(**kwargs, api_name=name)
