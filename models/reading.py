@@ -28,6 +28,8 @@ MAX_NET_PIXELS = 256 * 1024   # the network's input is capped at this many pixel
 MIN_PIECE_FRACTION = 0.01     # pieces with less ink than this share of the largest are specks, not digits
 SIGN_HEIGHT = 0.45        # baseline: pieces shorter than this share of the digit height are signs or dots
 EIGHT_CONNECTED = np.ones((3, 3), bool)
+CNN_POWER = 0.5           # two-stage reading: digit = argmax of CNN probability ** this x detector heatmap score
+                          # (on 200 test scenes 0.25 and 0.5 read 69.5 % exactly, 1 and 2 68 %; the detector alone 57 %)
 
 
 @dataclass
@@ -154,14 +156,18 @@ def component_crops(ink: np.ndarray, digit_height: float | None = None):
     return np.array(boxes, np.float32), np.stack(crops)
 
 
+def crop_probabilities(classifier, crops: np.ndarray) -> torch.Tensor:
+    """An MNIST classifier's softmax over the 10 digits for MNIST-like crops [n, 28, 28]: [n, 10]."""
+    with torch.inference_mode():
+        device = next(classifier.parameters()).device
+        return torch.softmax(classifier(torch.from_numpy(crops)[:, None].to(device)).float(), 1).cpu()
+
+
 def classify_crops(classifier, crops: np.ndarray):
     """(classes [n], scores [n]) of MNIST-like crops by an MNIST classifier (softmax's top class)."""
     if len(crops) == 0:
         return torch.zeros(0, dtype=torch.long), torch.zeros(0)
-    with torch.inference_mode():
-        device = next(classifier.parameters()).device
-        probs = torch.softmax(classifier(torch.from_numpy(crops)[:, None].to(device)).float(), 1).cpu()
-    scores, classes = probs.max(1)
+    scores, classes = crop_probabilities(classifier, crops).max(1)
     return classes, scores
 
 
@@ -188,17 +194,16 @@ def box_crops(ink: np.ndarray, boxes):
 def reread(classifier, ink: np.ndarray, boxes, classes, heat=None):
     """Two-stage reading (as in R-CNN: the detector proposes boxes, a classifier reads each): the MNIST CNN's
     class probabilities for each box's crop, times the detector's own class scores there when `heat` (its
-    sigmoid heatmaps [10, h, w] of the same ink, stride models.detection.STRIDE) is given. Boxes without ink keep
+    sigmoid heatmaps [10, h, w] of the same ink, stride models.detection.STRIDE) is given (the CNN's probability
+    raised to CNN_POWER: its softmax is over-sure on a crop with a neighbour's strokes in it). Boxes without ink keep
     the detector's class. Returns the new classes [n]."""
     classes = torch.as_tensor(classes).clone()
     crops, found = box_crops(ink, boxes)
     if not found.any():
         return classes
-    with torch.inference_mode():
-        device = next(classifier.parameters()).device
-        probs = torch.softmax(classifier(torch.from_numpy(crops[found])[:, None].to(device)).float(), 1).cpu()
+    probs = crop_probabilities(classifier, crops[found])
     if heat is not None:
-        probs = probs * class_scores(heat, torch.as_tensor(boxes)[torch.from_numpy(found)])
+        probs = probs.clamp_min(1e-6) ** CNN_POWER * class_scores(heat, torch.as_tensor(boxes)[torch.from_numpy(found)])
     classes[torch.from_numpy(found)] = probs.argmax(1)
     return classes
 
