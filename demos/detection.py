@@ -127,21 +127,23 @@ def _read(image, threshold):
     from models.imaging import ImageInputError
     from models.reading import baseline, detect, read_ink
 
+    from .digits import load_digit_model
+
     threshold = _threshold(threshold)
     try:
         rgb = drawing_rgb(image)
         ink = read_ink(editor_image(image))
         model = load_detector()
-        boxes, scores, classes, heat, seen = detect(model, ink, threshold)
+        classifier = load_digit_model("cnn")
+        boxes, scores, classes, own, heat, seen = detect(model, ink, threshold, classifier)
     except ImageInputError as exc:
         raise image_error(exc) from None
     if seen is None:
         raise error("The drawing is empty: draw some digits (a phone number, 12+34...) or upload a picture.",
                     "画布是空白的：请写几个数字（电话号码、12+34……）或上传一张图片。")
-    from .digits import load_digit_model
-
-    b_boxes, b_scores, b_classes = baseline(load_digit_model("cnn"), ink)
-    table = [[int(c), round(float(s), 3), *[round(float(v)) for v in b]] for b, s, c in zip(boxes, scores, classes)]
+    b_boxes, b_scores, b_classes = baseline(classifier, ink)
+    table = [[int(c), round(float(s), 3), *[round(float(v)) for v in b], int(o)]
+             for b, s, c, o in zip(boxes, scores, classes, own)]
     status = both(STATUS["found" if len(boxes) else "none"], n=len(boxes), threshold=threshold)
     return (boxes_picture(rgb, boxes, scores, classes), reading_text(boxes, classes), status,
             heatmap_tiles(seen, heat), table, boxes_picture(rgb, b_boxes, b_scores, b_classes),
@@ -187,9 +189,10 @@ def comparison_markdown(lang: str) -> str:
     from models.persistence import read_metrics
 
     m = read_metrics("detector")
-    if "baseline_exact_reads" not in m:
+    if "two_stage_exact_reads" not in m:
         return NOT_MEASURED[lang]
-    values = {k: 100 * m[k] for k in ("map50", "exact_reads", "exact_reads_touching", "baseline_map50",
+    values = {k: 100 * m[k] for k in ("map50", "exact_reads", "exact_reads_touching", "two_stage_map50",
+                                      "two_stage_exact_reads", "two_stage_exact_reads_touching", "baseline_map50",
                                       "baseline_exact_reads", "baseline_exact_reads_touching")}
     return COMPARISON[lang].format(dataset=m["dataset"], touching=m["touching_scenes"], **values)
 
@@ -203,23 +206,30 @@ COMPARISON = {
 
 | | mAP@0.5 | exact reads | exact reads, touching digits |
 |---|---|---|---|
-| detector (this section) | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
+| detector boxes + CNN reading (this section) | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
+| detector alone (its own heatmap classes) | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
 | baseline: connected components + CNN | {baseline_map50:.1f} % | {baseline_exact_reads:.1f} % | {baseline_exact_reads_touching:.1f} % |
 
 The baseline cuts the ink into connected pieces and classifies each: it is fine while digits stand apart, but two
 touching digits are one piece (read as one digit), and a sign or a stray line becomes a "digit". The detector has
-learned where digits are, so touching digits are where it wins.
+learned where digits are, so touching digits are where it wins. What it reads is done in **two stages**, as in
+R-CNN: the detector proposes the boxes (and their scores), then each box's ink is cut out, made MNIST-like and read
+by the CNN tab's classifier; a box's digit is the one with the highest product of the CNN's probability and the
+detector's own heatmap score (the table's last column is the detector's digit alone).
 """,
     "zh-CN": """
 **在同样的测试场景上测得**（{dataset}；其中 {touching} 个场景里有相互接触或重叠的数字）：
 
 | | mAP@0.5 | 整串读对 | 整串读对（数字相互接触） |
 |---|---|---|---|
-| 检测器（本节） | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
+| 检测器的框 + CNN 读数（本节） | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
+| 仅检测器（它自己热力图的类别） | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
 | 基线：连通域 + CNN | {baseline_map50:.1f} % | {baseline_exact_reads:.1f} % | {baseline_exact_reads_touching:.1f} % |
 
 基线把笔迹切成一块块连通的区域再逐块分类：数字分开时它没问题，但两个相互接触的数字会连成一块（被读成一个数字），
-符号或多余的线条也会被当成“数字”。检测器学会了数字在哪里，所以在数字相互接触时它胜出。
+符号或多余的线条也会被当成“数字”。检测器学会了数字在哪里，所以在数字相互接触时它胜出。读数分**两个阶段**完成，
+和 R-CNN 一样：检测器给出框（和分数），再把每个框里的笔迹切出来、做成 MNIST 的样子，交给 CNN 标签页的分类器去读；
+一个框的数字取 CNN 的概率与检测器自己热力图分数之积最大的那个（表格最后一列是仅检测器给出的数字）。
 """,
 }
 
@@ -244,8 +254,8 @@ and stray lines) and never saw a mouse drawing. Draw a phone number or `12+34` b
         "detection.threshold": "Score threshold",
         "detection.read_drawing": "Read the drawing",
         "detection.read_picture": "Read the picture",
-        "detection.boxes": "Detector: boxes, digit and score",
-        "detection.reading": "Detector's reading (left to right, one line per row)",
+        "detection.boxes": "Detector boxes + CNN reading: digit and score",
+        "detection.reading": "Reading (left to right, one line per row)",
         "detection.status": "Status",
         "detection.heatmaps": "What the detector sees: the 10 class heatmaps (0-9)",
         "detection.table": "Detections",
@@ -271,8 +281,8 @@ and stray lines) and never saw a mouse drawing. Draw a phone number or `12+34` b
         "detection.threshold": "分数阈值",
         "detection.read_drawing": "读出手写内容",
         "detection.read_picture": "读出图片内容",
-        "detection.boxes": "检测器：框、数字和分数",
-        "detection.reading": "检测器的读数（从左到右，每行一行）",
+        "detection.boxes": "检测器的框 + CNN 读数：数字和分数",
+        "detection.reading": "读数（从左到右，每行一行）",
         "detection.status": "状态",
         "detection.heatmaps": "检测器看到的：10 个类别的热力图（0-9）",
         "detection.table": "检测结果",
@@ -284,7 +294,7 @@ and stray lines) and never saw a mouse drawing. Draw a phone number or `12+34` b
 for _lang in ("en", "zh-CN"):
     TEXT[_lang]["detection.comparison"] = comparison_markdown(_lang)
 
-TABLE_HEADERS = ["digit · 数字", "score · 分数", "x0", "y0", "x1", "y1"]
+TABLE_HEADERS = ["digit · 数字", "score · 分数", "x0", "y0", "x1", "y1", "detector alone · 仅检测器"]
 EXAMPLE_LABELS = ["phone number · 电话号码", "12+34", "touching 2024 · 相连的 2024", "two rows · 两行"]
 
 

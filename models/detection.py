@@ -336,26 +336,47 @@ def evaluate_detector(data_dir=None, count: int = TEST_SCENES) -> dict:
     images, labels = load_images("mnist", "test", data_dir)
     scenes = compose_scenes(images, labels, count, seed=TEST_SEED)
     model = load_detector()
-    detections = []
-    for k in range(0, count, 100):
-        detections += detect_batch(model, scenes.images[k:k + 100])
+    detections, heats = [], []
+    with torch.inference_mode():
+        for k in range(0, count, 100):
+            heat_logits, box = model(scenes.images[k:k + 100])
+            detections += decode(heat_logits, box)
+            heats += list(torch.sigmoid(heat_logits))
     scores = score_detector(detections, scenes)
+    two = score_detector(two_stage_detections(scenes, detections, heats), scenes)
     base = score_detector(baseline_detections(scenes), scenes, threshold=BASELINE_THRESHOLD)
     return {"model": NAME, "dataset": f"{count} scenes from mnist test (seed {TEST_SEED})",
             "map50": scores["map50"], "exact_reads": scores["exact_reads"],
             "exact_reads_touching": scores["exact_reads_touching"],
+            "two_stage_map50": two["map50"], "two_stage_exact_reads": two["exact_reads"],
+            "two_stage_exact_reads_touching": two["exact_reads_touching"],
             "baseline_map50": base["map50"], "baseline_exact_reads": base["exact_reads"],
             "baseline_exact_reads_touching": base["exact_reads_touching"],
             "touching_scenes": int(scenes.touching.sum()), "score_threshold": SCORE_THRESHOLD}
 
 
-def baseline_detections(scenes) -> list:
-    """The connected-components + CNN baseline (models.reading) on every scene: (boxes, scores, classes) each."""
+def digit_classifier():
+    """The CNN tab's MNIST classifier (weights/cnn): the baseline's and the two-stage reading's reader."""
     from .digits import DigitCNN
     from .persistence import from_pretrained, weights_dir
+
+    return from_pretrained(DigitCNN, weights_dir("cnn"))
+
+
+def two_stage_detections(scenes, detections: list, heats: list) -> list:
+    """Detector boxes + CNN reading (models.reading.reread) on every scene: same boxes and scores, new classes."""
+    from .reading import reread
+
+    classifier = digit_classifier()
+    return [(b, s, reread(classifier, image, b, c, heat))
+            for image, (b, s, c), heat in zip(scenes.images[:, 0].numpy(), detections, heats)]
+
+
+def baseline_detections(scenes) -> list:
+    """The connected-components + CNN baseline (models.reading) on every scene: (boxes, scores, classes) each."""
     from .reading import classify_crops, component_crops
 
-    classifier = from_pretrained(DigitCNN, weights_dir("cnn"))
+    classifier = digit_classifier()
     out = []
     for image in scenes.images[:, 0].numpy():
         boxes, crops = component_crops(image)

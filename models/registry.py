@@ -91,7 +91,10 @@ MODELS = {
     "detector": ("models.detection", "train_detector", "evaluate_detector", "Handwritten-digit detector (CenterNet on a ResNet)",
                  "A one-stage CenterNet-style detector: a small ResNet backbone (BasicBlocks at 16-32-64-96 channels, "
                  "strides 4-16) with an FPN-style neck back to stride 4, a heatmap per digit class plus box size and "
-                 "centre offset, 3x3 max-pool peaks and NMS; finds and reads every digit of a drawing (the ResNet tab)."),
+                 "centre offset, 3x3 max-pool peaks and NMS; finds and reads every digit of a drawing (the ResNet tab). "
+                 "Two-stage reading (as in R-CNN): each box is also read by the CNN tab's MNIST classifier and gets the "
+                 "digit with the highest product of the CNN's probability and the detector's heatmap score (two_stage_* "
+                 "metrics; map50 / exact_reads are the detector alone)."),
 }
 
 
@@ -156,7 +159,8 @@ MODELS_ZH = {
     "detector": ("手写数字检测器（ResNet 上的 CenterNet）",
                  "单阶段 CenterNet 风格检测器：小型 ResNet 主干（BasicBlock，16-32-64-96 通道，步长 4-16）加 FPN 风格的颈部"
                  "回到步长 4，为每个数字类别输出热力图，并预测框的大小和中心偏移，用 3x3 最大池化取峰值再做 NMS；"
-                 "找出并读出画面中的每一个数字（ResNet 标签页）。"),
+                 "找出并读出画面中的每一个数字（ResNet 标签页）。两阶段读数（和 R-CNN 一样）：每个框再交给 CNN 标签页的 MNIST 分类器读一遍，"
+                 "取 CNN 概率与检测器热力图分数之积最大的数字（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
 }
 
 def _function(name: str, index: int):
