@@ -57,7 +57,7 @@ def top_label(page, label_title: str) -> str:
 def test_draw_a_seven_on_the_cnn_tab(page):
     page.get_by_role("tab", name="CNN").click()
     page.wait_for_timeout(800)
-    draw(page, -1, SEVEN)  # the first stroke must draw: the brush is preselected
+    draw(page, 0, SEVEN)  # the tab's first canvas (the symbols section has the last); the first stroke must draw
     page.get_by_role("button", name="Recognise drawing").click()
     assert top_label(page, "Prediction (top 3)") == "7"
     page.screenshot(path=ARTIFACTS / "cnn_seven.png", full_page=True)

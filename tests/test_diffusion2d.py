@@ -42,7 +42,7 @@ def test_samplers_recover_the_data_with_the_exact_denoiser(sampler, steps):
 
 def test_forward_process_ends_in_pure_noise():
     x0 = make_points("swissroll", 4000, gen())
-    start, end = diffusion_forward_process(x0, [0, T - 1], gen(1))
+    start, end = forward_process(x0, [0, T - 1], gen(1))
     assert torch.allclose(start, x0, atol=0.05)  # t = 0 is the first step: a trace of noise (beta_0 = 1e-4)
     assert end.mean(0).abs().max() < 0.1 and (end.std(0) - 1).abs().max() < 0.1
     assert SCHEDULE["abar"][-1] < 0.01

@@ -188,7 +188,7 @@ def test_tab_builds_with_api_name_and_model_cards():
 
     with gr.Blocks() as demo:
         tab.build()
-    assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"} == {"lstm_predict"}
+    assert {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"} == {"lstm_predict", "lstm_memory_train"}
     texts = [plain(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown) and b.value]
     for name in ("lstm", "rnn"):
         accuracy = json.loads((ROOT / "weights" / name / "metrics.json").read_text())["accuracy"]
