@@ -5,12 +5,16 @@ import importlib
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue rebuilds a pandas summary of the last 10,000 events after every event (9-17 ms of GIL each,
+# growing with uptime) for a monitoring page this app does not open: once per 1,000 events is plenty.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 import gradio as gr  # noqa: E402
 
 from demos.common import harden_inputs  # noqa: E402
 from demos.i18n import build_i18n, english_api_info, t, tab_label  # noqa: E402
 from demos.digits import SELECT_BRUSH_JS  # noqa: E402
+from demos.serving import lossless_picture_outputs, make_new_sessions_cheap  # noqa: E402
 
 # (tab title, module in demos/) in the order of the ten algorithms; a tab joins when it is built
 TABS = [
@@ -43,6 +47,7 @@ CSS = """
 """
 
 def build_app() -> gr.Blocks:
+    make_new_sessions_cheap()  # every open page, API client and MCP call is a session (demos/serving.py)
     with gr.Blocks(title="Deep-Learning Top-10 Demo Hub") as demo:
         gr.Markdown(t("app.intro"))  # the header and where to switch the language (demos/i18n.py)
         with gr.Tabs(overflow_behavior="wrap"):  # all ten tabs in sight (wraps on narrow screens), none in a menu
@@ -50,6 +55,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(tab_label(title, module), id=title.lower()):
                     importlib.import_module(module).build()
     harden_inputs(demo)
+    lossless_picture_outputs(demo)  # PNG, not WebP: faster to encode, crisp (demos/serving.py)
     # English and Chinese for every label, text and model card: the one gr.I18n that main() launches with
     demo.dlhub_i18n = build_i18n([module for _, module in TABS], demo)
     english_api_info(demo)

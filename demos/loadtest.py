@@ -1,6 +1,6 @@
 """A bounded load test on loopback: `python -m demos.loadtest [--clients 30] [--seconds 60]`.
 
-Starts `python app.py` on a free local port (or uses --url), then N gradio_client clients act like a class of
+Starts `python app.py` on a free local port (or uses --url), then N clients act like a class of
 students for a fixed time: each makes a call, reads the answer for a moment (--think seconds on average), and
 calls again; a share of the calls (--heavy-share) are heavy (a training stream, an episode, sampling,
 generation: the shared heavy pool), the rest light (classifiers, lookups). Calls in flight when the time is up
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 THINK_SECONDS = 2.0   # mean pause between a client's calls (uniform in [0.5, 1.5] x this)
 HEAVY_SHARE = 0.2     # share of the calls that are heavy
-CLIENT_TIMEOUT_S = 120  # gradio_client's HTTP timeout (its default, 5 s, is shorter than a busy server's /info)
+CLIENT_TIMEOUT_S = 120  # HTTP timeout per request: a queued heavy call may wait a minute on a busy server
 
 
 def _rss_mb(pid: int) -> float:
@@ -74,9 +74,12 @@ FASHION = sorted((ROOT / "demos" / "examples" / "fashion").glob("*.png"))
 WORDS = ["movie", "king", "science", "river", "happy", "music"]
 
 
+class Upload(str):
+    """A local file the call uploads first (POST /gradio_api/upload), as the page does with a drawing or a photo."""
+
+
 def endpoint_calls(folder: Path) -> dict:
-    """{"light": ..., "heavy": ...}: endpoint -> a function(client) making one realistic call (inputs drawn by code)."""
-    from gradio_client import handle_file
+    """{"light": ..., "heavy": ...}: endpoint -> a function(rng) giving one realistic call's inputs (drawn by code)."""
     from PIL import Image
 
     from demos.samples import draw_digit
@@ -85,84 +88,156 @@ def endpoint_calls(folder: Path) -> dict:
     for d in range(10):
         path = folder / f"digit{d}.png"
         Image.fromarray(draw_digit(d)).save(path)
-        digits.append(str(path))
+        digits.append(Upload(path))
+    fashion = [Upload(p) for p in FASHION]
 
-    def sketch(d):
-        return {"background": None, "layers": [], "composite": handle_file(digits[d])}
+    def sketch(rng):  # what the Sketchpad sends: its layers flattened into one picture
+        return {"background": None, "layers": [], "composite": rng.choice(digits)}
 
+    gpt = "Tiny Shakespeare GPT (this hub, characters)"
     light = {
-        "/cnn_predict": lambda c: c.predict(sketch(random.randrange(10)), api_name="/cnn_predict"),
-        "/cnn_predict_image": lambda c: c.predict(handle_file(digits[random.randrange(10)]), api_name="/cnn_predict_image"),
-        "/dnn_predict": lambda c: c.predict(sketch(random.randrange(10)), api_name="/dnn_predict"),
-        "/resnet_predict": lambda c: c.predict(handle_file(str(random.choice(FASHION))), random.choice(
-            ["resnet", "plain", "lightweight"]), api_name="/resnet_predict"),
-        "/gan_sample": lambda c: c.predict("Digits (MNIST)", "all", 16, random.randrange(1000), 0.8,
-                                           api_name="/gan_sample"),
-        "/lstm_predict": lambda c: c.predict(random.choice(SENTENCES), api_name="/lstm_predict"),
-        "/word2vec_neighbors": lambda c: c.predict(random.choice(WORDS), 10, "hub vectors",
-                                                   api_name="/word2vec_neighbors"),
-        "/gpt_inspect": lambda c: c.predict("To be, or not to be", 1, 1, "Tiny Shakespeare GPT (this hub, characters)",
-                                            api_name="/gpt_inspect"),
-        "/gnn_node": lambda c: c.predict(random.choice(["Cora", "CiteSeer"]), random.randrange(1000), 2,
-                                         api_name="/gnn_node"),
-        "/diffusion_forward": lambda c: c.predict("Digits (MNIST)", random.randrange(100), random.randrange(1000), 0,
-                                                  api_name="/diffusion_forward"),
+        "/cnn_predict": lambda r: [sketch(r)],
+        "/cnn_predict_image": lambda r: [r.choice(digits)],
+        "/dnn_predict": lambda r: [sketch(r)],
+        "/resnet_predict": lambda r: [r.choice(fashion), r.choice(["resnet", "plain", "lightweight"])],
+        "/gan_sample": lambda r: ["Digits (MNIST)", "all", 16, r.randrange(1000), 0.8],
+        "/lstm_predict": lambda r: [r.choice(SENTENCES)],
+        "/word2vec_neighbors": lambda r: [r.choice(WORDS), 10, "hub vectors"],
+        "/gpt_inspect": lambda r: ["To be, or not to be", 1, 1, gpt],
+        "/gnn_node": lambda r: [r.choice(["Cora", "CiteSeer"]), r.randrange(1000), 2],
+        "/diffusion_forward": lambda r: ["Digits (MNIST)", r.randrange(100), r.randrange(1000), 0],
     }
     # the tabs' defaults where a student would press the button as it is; smaller budgets for the long trainings
     heavy = {
-        "/dnn_train": lambda c: c.predict(random.choice(["moons", "circles", "xor", "spiral"]), 2, 16, "relu", 0.03,
-                                          300, 300, 1.0, random.randrange(1000), api_name="/dnn_train"),
-        "/gpt_generate": lambda c: c.predict("ROMEO:\n", 100, 0.8, 40, 0.95, random.randrange(1000),
-                                             "Tiny Shakespeare GPT (this hub, characters)", api_name="/gpt_generate"),
-        "/dqn_episode": lambda c: c.predict(random.randrange(1000), "trained", 0.1, api_name="/dqn_episode"),
-        "/diffusion_sample": lambda c: c.predict("Digits (MNIST)", "all", "DDIM", 20, 8, random.randrange(1000), 1.0,
-                                                 api_name="/diffusion_sample"),
-        "/gnn_karate_train": lambda c: c.predict(100, 0.01, random.randrange(1000), api_name="/gnn_karate_train"),
+        "/dnn_train": lambda r: [r.choice(["moons", "circles", "xor", "spiral"]), 2, 16, "relu", 0.03, 300, 300, 1.0,
+                                 r.randrange(1000)],
+        "/gpt_generate": lambda r: ["ROMEO:\n", 100, 0.8, 40, 0.95, r.randrange(1000), gpt],
+        "/dqn_episode": lambda r: [r.randrange(1000), "trained", 0.1],
+        "/diffusion_sample": lambda r: ["Digits (MNIST)", "all", "DDIM", 20, 8, r.randrange(1000), 1.0],
+        "/gnn_karate_train": lambda r: [100, 0.01, r.randrange(1000)],
     }
     return {"light": light, "heavy": heavy}
 
 
-def _hammer(url: str, calls: dict, clients: int, seconds: float, think: float, heavy_share: float):
-    """`clients` gradio_client clients calling random endpoints for `seconds` (calls in flight at the end are
-    waited for) -> (latencies ms per endpoint, errors per group, calls started per group)."""
-    from gradio_client import Client
+class CallFailed(Exception):
+    pass
+
+
+async def _upload(http, base: str, path: str) -> dict:
+    with open(path, "rb") as f:
+        response = await http.post(f"{base}gradio_api/upload", files=[("files", (Path(path).name, f.read()))])
+    response.raise_for_status()
+    return {"path": response.json()[0], "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+
+async def _with_uploads(http, base: str, value):
+    if isinstance(value, Upload):
+        return await _upload(http, base, value)
+    if isinstance(value, dict):
+        return {k: await _with_uploads(http, base, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [await _with_uploads(http, base, v) for v in value]
+    return value
+
+
+async def fn_indices(http, base: str) -> dict:
+    """api_name -> (fn_index, which inputs are gr.State), from the app's config (what the page loads first)."""
+    response = await http.get(base + "config")
+    response.raise_for_status()
+    config = response.json()
+    states = {c["id"] for c in config["components"] if c.get("type") == "state"}
+    return {"/" + dep["api_name"]: (dep["id"], [i in states for i in dep["inputs"]])
+            for dep in config["dependencies"] if dep.get("api_name")}
+
+
+async def call_endpoint(http, base: str, fns: dict, session: str, api_name: str, args: list) -> list:
+    """One call the way the page makes it: uploads, then the queue in the student's session (POST
+    /gradio_api/queue/join, then the session's event stream read to the result: every streamed update, then
+    the completion). One session per student, like one open page each: every new session costs the server a
+    copy of the whole app's component config."""
+    fn_index, is_state = fns[api_name]
+    given = iter(await _with_uploads(http, base, args))
+    data = [None if state else next(given) for state in is_state]  # the session's gr.State values stay on the server
+    response = await http.post(f"{base}gradio_api/queue/join", json={
+        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None})
+    response.raise_for_status()
+    event_id = response.json()["event_id"]
+    async with http.stream("GET", f"{base}gradio_api/queue/data", params={"session_hash": session}) as stream:
+        stream.raise_for_status()
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("msg") == "unexpected_error":
+                raise CallFailed(str(message.get("message"))[:200])
+            if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                if not message.get("success"):
+                    raise CallFailed(str(message.get("output", {}).get("error") or message)[:300])
+                return message["output"]["data"]
+    raise CallFailed("the stream ended without a result")
+
+
+def _hammer(url: str, calls: dict, clients: int, warmup: float, seconds: float, think: float, heavy_share: float,
+            at_measuring=lambda: None):
+    """`clients` students open the page, use it for `warmup` seconds, then for `seconds` measured ones (calls in
+    flight at the end are waited for). Only calls started in the measured window count:
+    -> (latencies ms per endpoint, errors per group in the window, errors before it, calls started per group,
+    page-open times ms). `at_measuring()` runs when the measured window begins (the RSS/CPU baseline).
+    One event loop drives every student: 30 threads of gradio_client cost the load generator more CPU than the
+    server on a 2-core machine, which then measured the generator, not the app."""
+    import asyncio
+
+    import httpx
 
     latencies: dict[str, list[float]] = {name: [] for group in calls.values() for name in group}
     errors: dict[str, list[str]] = {group: [] for group in calls}
+    early_errors: dict[str, list[str]] = {group: [] for group in calls}
     started = {group: 0 for group in calls}
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    page_opens: list[float] = []
+    base = url if url.endswith("/") else url + "/"
 
-    def worker(seed: int):
+    async def student(seed: int, measure_from: float, stop: float):
         rng = random.Random(seed)
-        time.sleep(rng.uniform(0, think))  # the class does not arrive or click in step
-        try:  # a student opening the page: a busy server may take a while to send its config and API info
-            client = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
-        except Exception as exc:
-            with lock:
-                errors["light"].append(f"opening the app: {str(exc)[:200]}")
-            return
-        while time.monotonic() < stop:
-            group = "heavy" if rng.random() < heavy_share else "light"
-            name = rng.choice(sorted(calls[group]))
-            with lock:
-                started[group] += 1
-            start = time.perf_counter()
-            try:
-                calls[group][name](client)
-                with lock:
-                    latencies[name].append((time.perf_counter() - start) * 1000)
-            except Exception as exc:  # count every failure, keep the load going
-                with lock:
-                    errors[group].append(f"{name}: {str(exc)[:200]}")
-            time.sleep(rng.uniform(0.5, 1.5) * think)
+        await asyncio.sleep(rng.uniform(0, think))  # the class does not arrive or click in step
+        # one cookie jar per student, like one browser each (a sticky proxy keeps each on its replica)
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+            session = f"loadtest-{seed}-{rng.getrandbits(48):x}"
+            begin = time.perf_counter()
+            try:  # a student opening the page
+                fns = await fn_indices(http, base)
+                page_opens.append((time.perf_counter() - begin) * 1000)
+            except Exception as exc:
+                (errors if time.monotonic() >= measure_from else early_errors)["light"].append(
+                    f"opening the app: {str(exc)[:200]}")
+                return
+            while time.monotonic() < stop:
+                group = "heavy" if rng.random() < heavy_share else "light"
+                name = rng.choice(sorted(calls[group]))
+                measured = time.monotonic() >= measure_from
+                if measured:
+                    started[group] += 1
+                begin = time.perf_counter()
+                try:
+                    await call_endpoint(http, base, fns, session, name, calls[group][name](rng))
+                    if measured:
+                        latencies[name].append((time.perf_counter() - begin) * 1000)
+                except Exception as exc:  # count every failure, keep the load going
+                    (errors if measured else early_errors)[group].append(
+                        f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, errors, started
+    async def main():
+        measure_from = time.monotonic() + warmup
+        stop = measure_from + seconds
+
+        async def baseline():
+            await asyncio.sleep(warmup)
+            at_measuring()
+
+        await asyncio.gather(baseline(), *(student(i, measure_from, stop) for i in range(clients)))
+
+    asyncio.run(main())
+    return latencies, errors, early_errors, started, page_opens
 
 
 def _pct(samples, q):
@@ -174,23 +249,39 @@ def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: 
         think: float = THINK_SECONDS, heavy_share: float = HEAVY_SHARE) -> dict:
     """Warm-up (every endpoint once, then `warmup` seconds of the same load, so that the models are loaded and
     the server has reached its working set), RSS, the measured run, RSS again."""
-    from gradio_client import Client
+    import asyncio
+
+    import httpx
+
+    async def every_endpoint_once(calls):
+        base = url if url.endswith("/") else url + "/"
+        rng = random.Random(0)
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+            fns = await fn_indices(http, base)
+            for group in calls.values():
+                for name, inputs in group.items():
+                    await call_endpoint(http, base, fns, "loadtest-warm-up", name, inputs(rng))
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         calls = endpoint_calls(Path(tmp))
-        warm = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
-        for group in calls.values():
-            for call in group.values():
-                call(warm)
+        asyncio.run(every_endpoint_once(calls))
         rss_single = _rss_mb(server_pid) if server_pid else None
-        warm_errors = _hammer(url, calls, clients, warmup, think, heavy_share)[1] if warmup > 0 else {}
-        rss_start = _rss_mb(server_pid) if server_pid else None
-        cpu_start, wall_start = (_cpu_seconds(server_pid) if server_pid else None), time.monotonic()
-        latencies, errors, started = _hammer(url, calls, clients, seconds, think, heavy_share)
+        baseline = {}
+
+        def at_measuring():  # the class has opened the page and worked for the warm-up: the working set is reached
+            baseline.update(rss=_rss_mb(server_pid) if server_pid else None, wall=time.monotonic(),
+                            cpu=_cpu_seconds(server_pid) if server_pid else None, own=sum(os.times()[:2]))
+
+        latencies, errors, warm_errors, started, page_opens = _hammer(
+            url, calls, clients, warmup, seconds, think, heavy_share, at_measuring)
+        rss_start = baseline["rss"]
         rss_end = _rss_mb(server_pid) if server_pid else None
         # how many cores the server kept busy: what the load cost, whatever else ran on the machine
-        server_cores = ((_cpu_seconds(server_pid) - cpu_start) / (time.monotonic() - wall_start)) if server_pid else None
+        wall = time.monotonic() - baseline["wall"]
+        server_cores = ((_cpu_seconds(server_pid) - baseline["cpu"]) / wall) if server_pid else None
+        # the load generator's own CPU: on a 2-core machine it competes with the server it measures
+        harness_cores = (sum(os.times()[:2]) - baseline["own"]) / wall
 
     per_endpoint = {name: {"n": len(s), "p50_ms": round(statistics.median(s), 1) if s else None, "p95_ms": _pct(s, 0.95)}
                     for name, s in latencies.items()}
@@ -208,6 +299,9 @@ def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: 
               "light": groups["light"], "heavy": groups["heavy"], "endpoints": per_endpoint,
               "warmup_seconds": warmup, "cpus": os.cpu_count(),
               "server_cores_busy": round(server_cores, 2) if server_cores is not None else None,
+              "load_generator_cores_busy": round(harness_cores, 2),
+              "page_open_ms": {"n": len(page_opens), "p50": round(statistics.median(page_opens), 1) if page_opens
+                               else None, "p95": _pct(page_opens, 0.95)},
               "load_average_before": [round(v, 2) for v in load_before],
               "load_average_after": [round(v, 2) for v in os.getloadavg()],
               "rss_mb_models_loaded": round(rss_single, 1) if rss_single else None,
@@ -216,6 +310,36 @@ def run(url: str, server_pid: int | None, clients: int, seconds: float, warmup: 
     if rss_start and rss_end:
         report["rss_growth_pct"] = round(100 * (rss_end - rss_start) / rss_start, 1)
     return report
+
+
+def new_session_cost(url: str, server_pid: int, sessions: int) -> dict:
+    """`sessions` calls of /gradio_api/call/lstm_predict one after another, each a new session (as curl or an MCP
+    call makes): the server's RSS growth and CPU per call (what a session costs, see demos/serving.py)."""
+    import httpx
+
+    base = url if url.endswith("/") else url + "/"
+
+    def call():
+        response = httpx.post(f"{base}gradio_api/call/lstm_predict", json={"data": [SENTENCES[0]]},
+                              timeout=CLIENT_TIMEOUT_S)
+        response.raise_for_status()
+        with httpx.stream("GET", f"{base}gradio_api/call/lstm_predict/{response.json()['event_id']}",
+                          timeout=CLIENT_TIMEOUT_S) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: complete"):
+                    return
+                if line.startswith("event: error"):
+                    raise CallFailed(line)
+        raise CallFailed("the stream ended without a result")
+
+    for _ in range(5):  # the model loaded, the first sessions' one-off costs paid
+        call()
+    rss, cpu, wall = _rss_mb(server_pid), _cpu_seconds(server_pid), time.monotonic()
+    for _ in range(sessions):
+        call()
+    return {"sessions": sessions, "rss_mb_before": round(rss, 1), "rss_mb_after": round(_rss_mb(server_pid), 1),
+            "server_cpu_ms_per_call": round(1000 * (_cpu_seconds(server_pid) - cpu) / sessions, 1),
+            "wall_ms_per_call": round(1000 * (time.monotonic() - wall) / sessions, 1)}
 
 
 def main(argv=None) -> dict:
@@ -228,7 +352,22 @@ def main(argv=None) -> dict:
                         help="mean seconds a client pauses between calls (0: back-to-back)")
     parser.add_argument("--heavy-share", type=float, default=HEAVY_SHARE, help="share of heavy calls (0-1)")
     parser.add_argument("--url", default=None, help="test a running app on this machine instead of starting one")
+    parser.add_argument("--new-sessions", type=int, default=0, metavar="N",
+                        help="instead: N one-off API calls, each a new session; prints RSS growth and CPU per call")
     args = parser.parse_args(argv)
+    if args.new_sessions:
+        if not 1 <= args.new_sessions <= 2000:
+            parser.error("keep it bounded: 1-2000 sessions")
+        proc, url = start_app()
+        try:
+            report = new_session_cost(url, proc.pid, args.new_sessions)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"{report['sessions']} new sessions: server RSS {report['rss_mb_before']} -> {report['rss_mb_after']} MB, "
+              f"{report['server_cpu_ms_per_call']} ms of server CPU per call")
+        print(json.dumps(report))
+        return report
     if not 1 <= args.clients <= 50 or not 1 <= args.seconds <= 600 or not 0 <= args.think <= 60:
         parser.error("keep it bounded: 1-50 clients, 1-600 seconds, 0-60 s think time")
     if not 0 <= args.heavy_share <= 1:
@@ -249,7 +388,8 @@ def main(argv=None) -> dict:
     print(f"{report['served']} requests served, {report['errors']} errors ({report['warmup_errors']} in warm-up), "
           f"{args.clients} clients, {args.seconds:.0f} s, think {args.think:g} s, heavy share {args.heavy_share:g}; "
           f"load average {report['load_average_before'][0]} before, {report['load_average_after'][0]} after "
-          f"on {report['cpus']} CPUs; the server kept {report['server_cores_busy']} cores busy")
+          f"on {report['cpus']} CPUs; the server kept {report['server_cores_busy']} cores busy, "
+          f"the load generator {report['load_generator_cores_busy']}")
     print("| group | started | completed | errors | p50 (ms) | p95 (ms) |\n|---|---|---|---|---|---|")
     for group in ("light", "heavy"):
         r = report[group]
