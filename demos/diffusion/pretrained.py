@@ -10,7 +10,7 @@ import numpy as np
 
 from ..common import (check_choice, check_number, error, load_from_hub, missing_weights, model_card, principle,
                      seed_generator, tile, upscale)
-from ..gan import DATASET_CHOICES, class_choices, class_names, has_card, read_class
+from ..image_classes import DATASET_CHOICES, class_choices, class_names, has_card, read_class
 from ..i18n import t
 from ..live import HEAVY
 

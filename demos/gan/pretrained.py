@@ -10,12 +10,9 @@ import numpy as np
 from ..common import (check_choice, check_number, missing_weights, model_card, principle, seed_generator, text_font,
                      tile, upscale)
 from ..i18n import t
+from ..image_classes import (DATASET_CHOICES, FASHION_NAMES, class_choices, class_names, has_card, read_class,  # noqa: F401
+                             read_dataset)
 
-DATASET_CHOICES = {"Digits (MNIST)": "mnist", "Clothes (Fashion-MNIST)": "fashion"}
-DIGIT_NAMES = [str(i) for i in range(10)]
-FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                 "Ankle boot"]
-CLASS_VALUES = ["all", *map(str, range(10))]
 MAX_COUNT = 64
 MAX_FRAMES = 16
 ZOOM = 3           # grid tiles are 84x84
@@ -23,37 +20,6 @@ SEED_MAX = 2**31 - 1
 PSI_RANGE = (0.1, 1.5)
 DEFAULT_PSI = 0.8  # = models.gan.SAMPLE_TEMPERATURE (what the model cards' metrics were measured with); kept
                    # here so that building the tab does not import torch
-
-
-def class_names(dataset: str, lang: str = "en") -> list[str]:
-    """The classes' names as text shows them; in Chinese the clothes' names come from this tab's TEXT."""
-    if dataset == "mnist":
-        return DIGIT_NAMES
-    if lang == "en":
-        return FASHION_NAMES
-    from ..i18n import lookup
-
-    return [lookup(f"gan.fashion_{i}", lang).split(" · ", 1)[1] for i in range(len(FASHION_NAMES))]
-
-
-def class_choices(dataset: str) -> list[tuple[str, str]]:
-    """Dropdown (label, value) pairs: the value is the class index as text, or 'all'; the labels of 'all' and of the
-    clothes are translation keys (gan.class_all, gan.fashion_0..9), the digits stay '0'..'9'."""
-    names = class_names(dataset)
-    return [(t("gan.class_all"), "all")] + [(t(f"gan.fashion_{i}") if dataset != "mnist" else n, str(i))
-                                             for i, n in enumerate(names)]
-
-
-def read_dataset(value) -> str:
-    return DATASET_CHOICES[check_choice(value, "Dataset", list(DATASET_CHOICES))]
-
-
-def read_class(value, name: str = "Class") -> int | None:
-    """'all' -> None, '0'..'9' (or an int) -> the class index."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = str(int(value))
-    value = check_choice(value, name, CLASS_VALUES)
-    return None if value == "all" else int(value)
 
 
 def load_gan(dataset: str):
@@ -252,17 +218,6 @@ for other generators. The number under each sample is $D = \sigma(d(x,y))$.
         "gan.dataset_mnist": "Digits (MNIST)",
         "gan.dataset_fashion": "Clothes (Fashion-MNIST)",
         "gan.class": "Class",
-        "gan.class_all": "All classes (cycling)",
-        "gan.fashion_0": "0 · T-shirt/top",
-        "gan.fashion_1": "1 · Trouser",
-        "gan.fashion_2": "2 · Pullover",
-        "gan.fashion_3": "3 · Dress",
-        "gan.fashion_4": "4 · Coat",
-        "gan.fashion_5": "5 · Sandal",
-        "gan.fashion_6": "6 · Shirt",
-        "gan.fashion_7": "7 · Sneaker",
-        "gan.fashion_8": "8 · Bag",
-        "gan.fashion_9": "9 · Ankle boot",
         "gan.count": "Count",
         "gan.seed": "Seed",
         "gan.psi": "Latent temperature ψ (z ~ N(0, ψ²): lower = cleaner, less varied)",
@@ -319,17 +274,6 @@ $D = \sigma(d(x,y))$。
         "gan.dataset_mnist": "手写数字（MNIST）",
         "gan.dataset_fashion": "衣物（Fashion-MNIST）",
         "gan.class": "类别",
-        "gan.class_all": "所有类别（轮流）",
-        "gan.fashion_0": "0 · T恤/上衣",
-        "gan.fashion_1": "1 · 裤子",
-        "gan.fashion_2": "2 · 套头衫",
-        "gan.fashion_3": "3 · 连衣裙",
-        "gan.fashion_4": "4 · 外套",
-        "gan.fashion_5": "5 · 凉鞋",
-        "gan.fashion_6": "6 · 衬衫",
-        "gan.fashion_7": "7 · 运动鞋",
-        "gan.fashion_8": "8 · 包",
-        "gan.fashion_9": "9 · 短靴",
         "gan.count": "数量",
         "gan.seed": "随机种子",
         "gan.psi": "潜变量温度 ψ（z ~ N(0, ψ²)：越低越干净，但多样性越少）",
@@ -405,9 +349,3 @@ def build() -> None:
     dataset.change(_update_classes, [dataset, choices_by_dataset], [klass, class_a, class_b],
                    api_visibility="private")
     model_card(*[name for name in ("gan-mnist", "gan-fashion") if has_card(name)])
-
-
-def has_card(name: str) -> bool:
-    from models.persistence import weights_dir
-
-    return (weights_dir(name) / "config.json").exists()
