@@ -7,7 +7,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from ..common import (check_choice, check_number, missing_weights, model_card, principle, seed_generator, text_font,
+from ..common import (check_number, missing_weights, model_card, principle, seed_generator, text_font,
                      tile, upscale)
 from ..i18n import t
 from ..image_classes import (DATASET_CHOICES, FASHION_NAMES, class_choices, class_names, has_card, read_class,  # noqa: F401
