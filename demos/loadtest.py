@@ -1,14 +1,18 @@
 """A bounded load test on loopback: `python -m demos.loadtest [--clients 30] [--seconds 60]`.
 
-Starts `python app.py` on a free local port (or uses --url), then N clients act like a class of
-students for a fixed time: each makes a call, reads the answer for a moment (--think seconds on average), and
-calls again; a share of the calls (--heavy-share) are heavy (a training stream, an episode, sampling,
-generation: the shared heavy pool), the rest light (classifiers, lookups). Calls in flight when the time is up
-are waited for, so "completed" counts every call started. Reports light and heavy endpoints separately (p50/p95,
-errors, completed), per-endpoint latencies, the server's RSS after warm-up (every endpoint once, then --warmup
-seconds at full load: the working set of N concurrent requests is not a leak) vs at the end, and the machine's
-load average before and after (other work on the machine slows everything). Traffic goes to 127.0.0.1 only, and
-stops by itself.
+Starts `python app.py` on a free local port (or uses --url), then N students use it the way a browser does: each
+opens the page (one session: its own cookies and session hash, the config fetched once), makes a call through the
+queue (uploads, then POST /gradio_api/queue/join and the session's event stream read to the result), reads the
+answer for a moment (--think seconds on average), and calls again; a share of the calls (--heavy-share) are heavy
+(a training stream, an episode, sampling, generation: the shared heavy pool), the rest light (classifiers,
+lookups). One asyncio event loop drives every student, so the load generator costs a few hundredths of a core.
+First every endpoint once, then --warmup seconds of the same load (models loaded, the class has opened the page,
+the server has reached its working set), then the measured --seconds: only calls started then count, and calls in
+flight at the end are waited for, so "completed" counts every call started. Reports light and heavy endpoints
+separately (p50/p95, errors, completed), per-endpoint latencies, page opens, the server's RSS at the start and end
+of the measured window, the cores the server and the load generator kept busy, and the machine's load average
+before and after (other work on the machine slows everything). `--new-sessions N` instead measures what N one-off
+API calls (each a new session) cost the server. Traffic goes to 127.0.0.1 only, and stops by itself.
 """
 from __future__ import annotations
 
