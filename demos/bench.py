@@ -213,21 +213,25 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p95
 
 
-def run(repeats: int = 30) -> dict:
+def run(repeats: int = 30, only: str | None = None) -> dict:
+    """Everything, or with `only` just the handlers whose name contains it (no start-up, cold loads, targets)."""
     import torch
 
     from models.cache import get_cache
 
     load_before = os.getloadavg()[0]
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}",
-               "startup_s": round(measure_startup(), 2), "cold_load_ms": {}, "handlers": {}}
+               "startup_s": None if only else round(measure_startup(), 2), "cold_load_ms": {}, "handlers": {}}
     cache = get_cache()
-    cache.clear()
-    for name, load in model_loaders().items():
-        start = time.perf_counter()
-        load()
-        results["cold_load_ms"][name] = round((time.perf_counter() - start) * 1000, 1)
+    if not only:
+        cache.clear()
+        for name, load in model_loaders().items():
+            start = time.perf_counter()
+            load()
+            results["cold_load_ms"][name] = round((time.perf_counter() - start) * 1000, 1)
     for name, (call, budget) in handler_cases().items():
+        if only and only not in name:
+            continue
         call()  # warm-up
         n = repeats if budget is None or budget <= 1000 else 3
         samples, cpu = [], []
@@ -241,7 +245,7 @@ def run(repeats: int = 30) -> dict:
         results["handlers"][name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
                                      "cpu_p50_ms": round(statistics.median(cpu), 1), "n": n, "budget_ms": budget,
                                      "within_budget": budget is None or p50 <= budget}
-    results["live_targets"] = live_targets()
+    results["live_targets"] = None if only else live_targets()
     results["rss_mb_all_models"] = round(_rss_mb(), 1)
     results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # other work on the machine
     results["models_resident"] = cache.cached()
@@ -265,7 +269,13 @@ if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     from app import configure_threads
 
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Start-up, cold loads, warm handler latency and RSS (a table and a "
+                                                 "JSON last line).")
+    parser.add_argument("--only", default=None, help="only the handlers whose name contains this text, e.g. detection")
+    args = parser.parse_args()
     configure_threads()  # measure handlers as app.py serves them
-    report = run()
+    report = run(only=args.only)
     print_table(report)
     print(json.dumps(report))
