@@ -361,7 +361,7 @@ def evaluate_detector(data_dir=None, count: int = TEST_SCENES) -> dict:
 
 
 def digit_classifier():
-    """The CNN tab's MNIST classifier (weights/cnn): the baseline's and the two-stage reading's reader."""
+    """The CNN tab's MNIST classifier (weights/cnn): the baseline's reader."""
     from .digits import DigitCNN
     from .persistence import from_pretrained, weights_dir
 
