@@ -163,6 +163,7 @@ def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
         model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
         schedule.load_state_dict(state["schedule"])
         start_epoch, history = state["epoch"], state["history"]
+        t0 -= state.get("elapsed", 0)           # train_seconds counts the earlier run too
         log(f"resumed from {ckpt} at epoch {start_epoch}")
     gen = torch.Generator().manual_seed(seed)
     for epoch in range(start_epoch, epochs):
@@ -194,7 +195,7 @@ def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
         log(f"val {history[-1]}", flush=True)
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "schedule": schedule.state_dict(),
-                    "epoch": epoch + 1, "history": history}, ckpt)
+                    "epoch": epoch + 1, "history": history, "elapsed": time.time() - t0}, ckpt)
     model.eval()
     save_pretrained(model, weights_dir(NAME), CONFIG)
     metrics = evaluate_crop_reader(data_dir)
