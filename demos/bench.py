@@ -64,7 +64,7 @@ def _digit_input():
 def model_loaders() -> dict:
     """Cache key -> a function that loads it through the shared cache (cold when the cache is empty)."""
     from .autoencoder.shipped import MODELS as AUTOENCODERS, load_autoencoder
-    from .detection import load_detector
+    from .detection import load_detector, load_reader
     from .digits import load_digit_model
     from .diffusion import load_ddpm
     from .dqn import load_agent
@@ -82,6 +82,7 @@ def model_loaders() -> dict:
         "fashion-plain": lambda: load_fashion_model("plain"),
         "fashion-lightweight": lambda: load_fashion_model("lightweight"),
         "detector": load_detector,
+        "crop-reader": load_reader,
         "sentiment-lstm": lambda: load_sentiment_model("lstm"),
         "sentiment-rnn": lambda: load_sentiment_model("rnn"),
         "word2vec": load_hub_vectors,

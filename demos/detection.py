@@ -1,7 +1,8 @@
 """ResNet tab, detection section: a ResNet backbone that finds and reads every digit in a drawing.
 
-The detector (models/detection.py, weights/detector) and the classic baseline (connected components + the CNN
-tab's classifier, models/reading.py) read the same drawing side by side; the numbers that compare them on the
+The detector (models/detection.py, weights/detector) with its second stage (the crop reader, models/crop_reader.py,
+weights/crop-reader) and the classic baseline (connected components + the CNN tab's classifier, models/reading.py)
+read the same drawing side by side; the numbers that compare them on the
 same 1,000 test scenes come from weights/detector/metrics.json.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .common import both, check_number, editor_image, error, heat_overlay, image
 from .i18n import t
 
 CANVAS_SIZE = (840, 280)    # a wide canvas: a phone number or a sum fits on one line
-DEFAULT_THRESHOLD = 0.3     # = models.detection.SCORE_THRESHOLD (kept here so building the tab stays torch-free)
+DEFAULT_THRESHOLD = 0.2     # = models.detection.READ_THRESHOLD (kept here so building the tab stays torch-free)
 TILE_WIDTH = 280            # each class's heatmap tile, at most this wide
 GROUP_GAP = 0.45            # a horizontal gap wider than this share of the digit height separates two numbers
 BOX_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -41,6 +42,17 @@ def load_detector():
         return load_model("detector", load)
     except FileNotFoundError:
         raise _weights_error() from None
+
+
+def load_reader():
+    """The detector's second stage (weights/crop-reader): reads the digit in each detected box."""
+    from models.cache import load_model
+    from models.crop_reader import load_crop_reader
+
+    try:
+        return load_model("crop-reader", load_crop_reader)
+    except FileNotFoundError:
+        raise missing_weights("crop-reader") from None
 
 
 def drawing_rgb(value) -> np.ndarray:
@@ -135,7 +147,7 @@ def _read(image, threshold):
         ink = read_ink(editor_image(image))
         model = load_detector()
         classifier = load_digit_model("cnn")
-        boxes, scores, classes, own, heat, seen = detect(model, ink, threshold, classifier)
+        boxes, scores, classes, own, heat, seen = detect(model, ink, threshold, load_reader())
     except ImageInputError as exc:
         raise image_error(exc) from None
     if seen is None:
@@ -206,30 +218,35 @@ COMPARISON = {
 
 | | mAP@0.5 | exact reads | exact reads, touching digits |
 |---|---|---|---|
-| detector boxes + CNN reading (this section) | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
+| detector boxes + crop reader (this section) | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
 | detector alone (its own heatmap classes) | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
 | baseline: connected components + CNN | {baseline_map50:.1f} % | {baseline_exact_reads:.1f} % | {baseline_exact_reads_touching:.1f} % |
 
 The baseline cuts the ink into connected pieces and classifies each: it is fine while digits stand apart, but two
 touching digits are one piece (read as one digit), and a sign or a stray line becomes a "digit". The detector has
 learned where digits are, so touching digits are where it wins. What it reads is done in **two stages**, as in
-R-CNN: the detector proposes the boxes (and their scores), then each box's ink is cut out, made MNIST-like and read
-by the CNN tab's classifier; a box's digit is the one with the highest product of the CNN's probability and the
-detector's own heatmap score (the table's last column is the detector's digit alone).
+R-CNN: the detector proposes the boxes (and their scores), then a second small CNN, the **crop reader**, reads a
+window around each box (the neighbours' strokes in it, the box marked as a second channel). It was trained on the
+detector's own boxes on training scenes, so it knows touching neighbours and can answer "not a digit" for a sign, a
+line or half a digit: that box's score drops below the threshold. A box's digit is the one with the highest product
+of the reader's probability and the detector's own heatmap score (the table's last column is the detector's digit
+alone).
 """,
     "zh-CN": """
 **在同样的测试场景上测得**（{dataset}；其中 {touching} 个场景里有相互接触或重叠的数字）：
 
 | | mAP@0.5 | 整串读对 | 整串读对（数字相互接触） |
 |---|---|---|---|
-| 检测器的框 + CNN 读数（本节） | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
+| 检测器的框 + 框内读取器（本节） | {two_stage_map50:.1f} % | {two_stage_exact_reads:.1f} % | {two_stage_exact_reads_touching:.1f} % |
 | 仅检测器（它自己热力图的类别） | {map50:.1f} % | {exact_reads:.1f} % | {exact_reads_touching:.1f} % |
 | 基线：连通域 + CNN | {baseline_map50:.1f} % | {baseline_exact_reads:.1f} % | {baseline_exact_reads_touching:.1f} % |
 
 基线把笔迹切成一块块连通的区域再逐块分类：数字分开时它没问题，但两个相互接触的数字会连成一块（被读成一个数字），
 符号或多余的线条也会被当成“数字”。检测器学会了数字在哪里，所以在数字相互接触时它胜出。读数分**两个阶段**完成，
-和 R-CNN 一样：检测器给出框（和分数），再把每个框里的笔迹切出来、做成 MNIST 的样子，交给 CNN 标签页的分类器去读；
-一个框的数字取 CNN 的概率与检测器自己热力图分数之积最大的那个（表格最后一列是仅检测器给出的数字）。
+和 R-CNN 一样：检测器给出框（和分数），再由第二个小型 CNN——**框内读取器**——读每个框周围的窗口（窗口里有相邻数字的笔画，
+框本身作为第二个通道标出）。它是用检测器在训练场景上给出的框训练的，所以认识相互接触的邻居，也能回答“不是数字”
+（符号、线条或半个数字），这时这个框的分数会降到阈值以下。一个框的数字取读取器的概率与检测器自己热力图分数之积最大的那个
+（表格最后一列是仅检测器给出的数字）。
 """,
 }
 
@@ -254,7 +271,7 @@ and stray lines) and never saw a mouse drawing. Draw a phone number or `12+34` b
         "detection.threshold": "Score threshold",
         "detection.read_drawing": "Read the drawing",
         "detection.read_picture": "Read the picture",
-        "detection.boxes": "Detector boxes + CNN reading: digit and score",
+        "detection.boxes": "Detector boxes + crop reader: digit and score",
         "detection.reading": "Reading (left to right, one line per row)",
         "detection.status": "Status",
         "detection.heatmaps": "What the detector sees: the 10 class heatmaps (0-9)",
@@ -281,7 +298,7 @@ and stray lines) and never saw a mouse drawing. Draw a phone number or `12+34` b
         "detection.threshold": "分数阈值",
         "detection.read_drawing": "读出手写内容",
         "detection.read_picture": "读出图片内容",
-        "detection.boxes": "检测器的框 + CNN 读数：数字和分数",
+        "detection.boxes": "检测器的框 + 框内读取器：数字和分数",
         "detection.reading": "读数（从左到右，每行一行）",
         "detection.status": "状态",
         "detection.heatmaps": "检测器看到的：10 个类别的热力图（0-9）",

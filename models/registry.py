@@ -92,9 +92,16 @@ MODELS = {
                  "A one-stage CenterNet-style detector: a small ResNet backbone (BasicBlocks at 16-32-64-96 channels, "
                  "strides 4-16) with an FPN-style neck back to stride 4, a heatmap per digit class plus box size and "
                  "centre offset, 3x3 max-pool peaks and NMS; finds and reads every digit of a drawing (the ResNet tab). "
-                 "Two-stage reading (as in R-CNN): each box is also read by the CNN tab's MNIST classifier and gets the "
-                 "digit with the highest product of the CNN's probability and the detector's heatmap score (two_stage_* "
-                 "metrics; map50 / exact_reads are the detector alone)."),
+                 "Two-stage reading (as in R-CNN): each box is also read by the crop reader (weights/crop-reader), "
+                 "which can drop it as \"not a digit\"; a box gets the digit with the highest product of the reader's "
+                 "probability and the detector's heatmap score (two_stage_* metrics; map50 / exact_reads are the "
+                 "detector alone)."),
+    "crop-reader": ("models.crop_reader", "train_crop_reader", "evaluate_crop_reader",
+                    "Detected-digit reader (second stage of the detector)",
+                    "A small CNN (3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers) that reads "
+                    "the digit in one of the detector's boxes: a window 1.3x the box's longer side with the "
+                    "neighbours' strokes in it, plus the box as a mask channel; 10 digits or \"not a digit\" (which "
+                    "drops the box). Trained on the detector's own boxes on training scenes (the ResNet tab)."),
 }
 
 
@@ -159,8 +166,13 @@ MODELS_ZH = {
     "detector": ("手写数字检测器（ResNet 上的 CenterNet）",
                  "单阶段 CenterNet 风格检测器：小型 ResNet 主干（BasicBlock，16-32-64-96 通道，步长 4-16）加 FPN 风格的颈部"
                  "回到步长 4，为每个数字类别输出热力图，并预测框的大小和中心偏移，用 3x3 最大池化取峰值再做 NMS；"
-                 "找出并读出画面中的每一个数字（ResNet 标签页）。两阶段读数（和 R-CNN 一样）：每个框再交给 CNN 标签页的 MNIST 分类器读一遍，"
-                 "取 CNN 概率与检测器热力图分数之积最大的数字（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
+                 "找出并读出画面中的每一个数字（ResNet 标签页）。两阶段读数（和 R-CNN 一样）：每个框再交给框内读取器（weights/crop-reader）"
+                 "读一遍，它也可以判定“不是数字”而丢掉这个框；取读取器概率与检测器热力图分数之积最大的数字"
+                 "（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
+    "crop-reader": ("检测框数字读取器（检测器的第二阶段）",
+                    "一个小型 CNN（3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层），读出检测器一个框里的数字："
+                    "输入是框较长边 1.3 倍的窗口（含相邻数字的笔画）加上标出该框的掩码通道；输出 10 个数字或“不是数字”"
+                    "（此时丢掉这个框）。用检测器在训练场景上给出的框训练（ResNet 标签页）。"),
 }
 
 def _function(name: str, index: int):
