@@ -6,6 +6,7 @@ checkpoint only; copy them to weights/detector and run `python -m models evaluat
 evaluation improves.
 
     OMP_NUM_THREADS=1 python -m models.detection_finetune 4740 100000   # steps, scene-seed offset (26 min)
+    OMP_NUM_THREADS=1 python -m models.detection_finetune 6000 300000 2e-4   # ... and the peak learning rate
 """
 import math
 import sys
@@ -20,20 +21,21 @@ from .scenes import compose_scenes
 
 LR = 6e-4
 WARMUP = 20
-CHECKPOINT = "/tmp/dlhub_checkpoints/detector-finetune.pt"
+CHECKPOINT = "/tmp/dlhub_checkpoints/detector-finetune-{offset}.pt"
 
 
-def finetune(steps: int, offset: int = 100_000, log=print):
+def finetune(steps: int, offset: int = 100_000, lr: float = LR, log=print):
     torch.set_num_threads(1)
     model = load_detector()
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
+    checkpoint = CHECKPOINT.format(offset=offset)
     images, labels = load_images("mnist", "train-10k", None)
     val = compose_scenes(images, labels, 200, seed=10_000)
     t0, step, running = time.time(), 0, {}
     while step < steps:
         done = step / steps
         for group in opt.param_groups:
-            group["lr"] = LR * min(1.0, (step + 1) / WARMUP) * 0.5 * (1 + math.cos(math.pi * done))
+            group["lr"] = lr * min(1.0, (step + 1) / WARMUP) * 0.5 * (1 + math.cos(math.pi * done))
         model.train()
         scenes = compose_scenes(images, labels, BATCH_SIZE, rng=np.random.default_rng([0, offset + step]))
         loss, parts = detection_loss(model, scenes.images, scenes.boxes, scenes.labels)
@@ -44,16 +46,17 @@ def finetune(steps: int, offset: int = 100_000, log=print):
         for k, v in parts.items():
             running[k] = 0.98 * running.get(k, v) + 0.02 * v
         if step % 100 == 0:
-            torch.save({"model": model.state_dict(), "step": step}, CHECKPOINT)
+            torch.save({"model": model.state_dict(), "step": step}, checkpoint)
         if step % 400 == 0:
             model.eval()
             scores = score_detector(detect_batch(model, val.images), val)
             log(f"step {step} {running} val mAP {scores['map50']} exact {scores['exact_reads']} "
                 f"{time.time() - t0:.0f}s", flush=True)
     model.eval()
-    torch.save({"model": model.state_dict(), "step": step}, CHECKPOINT)
+    torch.save({"model": model.state_dict(), "step": step}, checkpoint)
     return model, step
 
 
 if __name__ == "__main__":
-    finetune(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+    finetune(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000,
+             float(sys.argv[3]) if len(sys.argv) > 3 else LR)
