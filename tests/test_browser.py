@@ -37,7 +37,13 @@ def page(app_url):
 
 def draw(page, canvas_index: int, strokes):
     """Mouse strokes in unit coordinates on the visible digit canvas number `canvas_index`."""
-    canvases = [c for c in page.locator(".digit-canvas canvas").all() if c.is_visible()]
+    for _ in range(UI_MS // 250):  # a tab just opened may still be rendering its canvases
+        canvases = [c for c in page.locator(".digit-canvas canvas").all() if c.is_visible()]
+        if len(canvases) > (canvas_index if canvas_index >= 0 else -canvas_index - 1):
+            break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError(f"no visible digit canvas number {canvas_index}")
     canvases[canvas_index].scroll_into_view_if_needed()
     box = canvases[canvas_index].bounding_box()
     for stroke in strokes:

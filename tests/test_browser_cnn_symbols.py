@@ -20,6 +20,9 @@ CROSS = [[(0.25, 0.25), (0.75, 0.75)], [(0.75, 0.25), (0.25, 0.75)]]
 def test_draw_add_train_and_test(page):
     page.get_by_role("tab", name="CNN").click()
     page.get_by_text("Teach it your own symbols").wait_for(timeout=30_000)
+    # the section renders after its heading: wait for its own canvas, or "the last canvas" is the tab's first one
+    page.locator(".digit-canvas", has_text="Draw a symbol").locator("canvas").first.wait_for(state="visible",
+                                                                                       timeout=60_000)
     # the section's canvas is the tab's last one; the first stroke draws (brush preselected); Add files the
     # drawing under the chosen class and clears the canvas (the brush stays selected: the second drawing below)
     draw(page, -1, CIRCLE)
