@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .toy2d import seeded_mlp
+
 DATASETS = ("moons", "circles", "xor", "spiral")
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 
@@ -53,19 +55,8 @@ def make_dataset(name: str, n: int, noise: float, generator: torch.Generator):
 class PlaygroundMLP(nn.Module):
     def __init__(self, layers: int, width: int, activation: str, generator: torch.Generator):
         super().__init__()
-        sizes = [2] + [width] * layers + [2]
-        blocks = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            linear = nn.Linear(a, b)
-            # initialise from the request's generator (Kaiming-uniform bound, as PyTorch's default)
-            bound = 1 / math.sqrt(a)
-            with torch.no_grad():
-                linear.weight.copy_(torch.rand(b, a, generator=generator) * 2 * bound - bound)
-                linear.bias.copy_(torch.rand(b, generator=generator) * 2 * bound - bound)
-            blocks.append(linear)
-            if i < len(sizes) - 2:
-                blocks.append(ACTIVATIONS[activation]())
-        self.net = nn.Sequential(*blocks)
+        # initialised from the request's generator (PyTorch's default Kaiming-uniform bound)
+        self.net = seeded_mlp([2] + [width] * layers + [2], ACTIVATIONS[activation], generator)
 
     def forward(self, x):
         return self.net(x)
