@@ -389,3 +389,7 @@ def build() -> None:
                 outputs=outputs, fn=detect_digits_in_picture, run_on_click=True, cache_examples=False,
                 api_visibility="private", api_name="detection_example", example_labels=EXAMPLE_LABELS,
                 label=t("detection.examples"))
+
+    from . import detection_photos  # the optional online upgrade: DETR on photos (COCO objects)
+
+    detection_photos.build()

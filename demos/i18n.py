@@ -48,7 +48,8 @@ see, shows the model's internals, and is callable from scripts (see *Use via API
 }
 
 # modules whose TEXT is shared by several tabs (their keys start with "common." / "digits.")
-SHARED_MODULES = ("demos.common", "demos.digits", "demos.live", "demos.detection", "demos.image_classes")
+SHARED_MODULES = ("demos.common", "demos.digits", "demos.live", "demos.detection", "demos.detection_photos",
+                  "demos.image_classes")
 
 
 class MissingTranslations(LookupError):

@@ -26,22 +26,22 @@ NAME = "crop-reader"
 SIDE = 28                  # window pixels
 CONTEXT = 1.3              # window side = this x the box's longer side
 NOT_A_DIGIT = 10
-CONFIG = {"widths": [24, 48, 80], "hidden": 128, "num_classes": 11}
+CONFIG = {"widths": [24, 48, 80], "hidden": 128, "num_classes": 11, "members": 2}
 
 # --- training data and hyperparameters ---------------------------------------
-TRAIN_SCENES = 10_000      # scenes from MNIST train-10k digits (seed 7), about 130k crops
+TRAIN_SCENES = 15_000      # scenes from MNIST train-10k digits (seed 7), about 195k crops
 VAL_SCENES = 1_000         # a different seed, for the printed validation (the test scenes stay unseen)
 PROPOSAL_THRESHOLD = 0.1   # the detector's boxes above this score are the reader's training crops
 JITTERED_TRUTHS = 1        # jittered copies of each true box (centre +-8 %, size x 0.85-1.15)
-EPOCHS = 4
+EPOCHS = 6
 BATCH_SIZE = 128
 LR = 2e-3
 WEIGHT_DECAY = 5e-4
 
 
-class CropReader(nn.Module):
-    """Three stages of two 3x3 convolutions (batch norm, ReLU), max-pooled 28 -> 14 -> 7 -> 3, then two dense
-    layers: 10 digits + "not a digit"."""
+class ReaderCNN(nn.Module):
+    """One reader: three stages of two 3x3 convolutions (batch norm, ReLU), max-pooled 28 -> 14 -> 7 -> 3, then two
+    dense layers: 10 digits + "not a digit"."""
 
     def __init__(self, widths=(24, 48, 80), hidden: int = 128, num_classes: int = 11):
         super().__init__()
@@ -57,6 +57,19 @@ class CropReader(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classify(self.features(x))
+
+
+class CropReader(nn.Module):
+    """`members` ReaderCNNs trained alone with different seeds on different crops; the reader's answer is the mean
+    of their probabilities (returned as its log, so a softmax of the output gives that mean)."""
+
+    def __init__(self, widths=(24, 48, 80), hidden: int = 128, num_classes: int = 11, members: int = 1):
+        super().__init__()
+        self.members = nn.ModuleList(ReaderCNN(widths, hidden, num_classes) for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        probabilities = torch.stack([torch.softmax(member(x).float(), 1) for member in self.members]).mean(0)
+        return probabilities.clamp_min(1e-12).log()
 
 
 def windows(image: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -132,38 +145,43 @@ def labelled_crops(detector, images, labels, count: int, seed: int, log=print):
     return torch.cat(crops), torch.cat(targets)
 
 
-def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
-    """Crops from TRAIN_SCENES training scenes, then AdamW with a cosine over the steps (counted in steps, so a
-    paused process ends the same), random shifts of a pixel or two as augmentation; checkpoint every epoch."""
-    from .cards import write_model_card
+def train_member(seed: int, data_dir=None, epochs=None, log=print) -> tuple[ReaderCNN, dict]:
+    """One member: crops from TRAIN_SCENES training scenes (scene seed 7 + 100 x seed), then AdamW with a cosine over
+    the steps (counted in steps, so a paused process ends the same); checkpoint every epoch, resumed (a finished one
+    is only loaded). Augmentation: the CNN tab's random affine warps and stroke-width changes (models.digits.augment)
+    of every window, box mask warped with its ink: the scenes hold only 10,000 distinct digits, and without it the
+    reader misread 100 digits of the 1,000 test scenes. Returns (the network, {history, crops, seconds})."""
     from .data import load_images
     from .detection import checkpoint_path, load_detector
-    from .persistence import save_pretrained, weights_dir, write_metrics
+    from .digits import augment
 
     torch.set_num_threads(int(os.environ.get("DLHUB_THREADS", 1)))
     epochs = epochs or EPOCHS
+    torch.manual_seed(seed)
+    model = ReaderCNN(**{k: v for k, v in CONFIG.items() if k != "members"})
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    ckpt = checkpoint_path(seed).with_name(f"crop-reader-seed{seed}.pt")
+    state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
+    if state is not None and state["epoch"] >= epochs:
+        model.load_state_dict(state["model"])
+        log(f"member {seed}: finished checkpoint {ckpt}", flush=True)
+        return model.eval(), state["summary"]
     images, labels = load_images("mnist", "train-10k", data_dir)
     detector = load_detector().eval()
     t0 = time.time()
-    x, y = labelled_crops(detector, images, labels, TRAIN_SCENES, seed=7, log=log)
+    x, y = labelled_crops(detector, images, labels, TRAIN_SCENES, seed=7 + 100 * seed, log=log)
     val_x, val_y = labelled_crops(detector, images, labels, VAL_SCENES, seed=8, log=log)
-    crop_seconds = round(time.time() - t0)
-    log(f"{len(y)} training crops ({int((y == NOT_A_DIGIT).sum())} not digits), {len(val_y)} validation, "
-        f"{crop_seconds}s", flush=True)
-    torch.manual_seed(seed)
-    model = CropReader(**CONFIG)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    log(f"member {seed}: {len(y)} training crops ({int((y == NOT_A_DIGIT).sum())} not digits), {len(val_y)} "
+        f"validation, {time.time() - t0:.0f}s", flush=True)
     steps = epochs * math.ceil(len(y) / BATCH_SIZE)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: min(1.0, (k + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(k / steps, 1.0))))
-    ckpt = checkpoint_path(seed).with_name(f"crop-reader-seed{seed}.pt")
     start_epoch, history = 0, []
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+    if state is not None:
         model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
         schedule.load_state_dict(state["schedule"])
         start_epoch, history = state["epoch"], state["history"]
-        t0 -= state.get("elapsed", 0)           # train_seconds counts the earlier run too
+        t0 -= state.get("elapsed", 0)           # seconds count the earlier run too
         log(f"resumed from {ckpt} at epoch {start_epoch}")
     gen = torch.Generator().manual_seed(seed)
     for epoch in range(start_epoch, epochs):
@@ -172,9 +190,8 @@ def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
         total, correct, seen = 0.0, 0, 0
         for k in range(0, len(y), BATCH_SIZE):
             idx = order[k:k + BATCH_SIZE]
-            batch = x[idx].float() / 255
-            dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
-            batch = torch.roll(batch, (dy, dx), (2, 3))          # the box moves with its ink: a misplaced box
+            batch = augment(x[idx].float() / 255, gen, stroke_channels=1)
+            batch[:, 1] = (batch[:, 1] > 0.5).float()              # the box mask stays a mask (as at reading time)
             with torch.enable_grad():
                 logits = model(batch)
                 loss = F.cross_entropy(logits, y[idx], label_smoothing=0.05)
@@ -186,28 +203,47 @@ def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
             correct += int((logits.argmax(1) == y[idx]).sum())
             seen += len(idx)
             if (k // BATCH_SIZE) % 200 == 0:
-                log(f"epoch {epoch + 1} {seen}/{len(y)} loss {total / seen:.4f} acc {correct / seen:.4f} "
+                log(f"member {seed} epoch {epoch + 1} {seen}/{len(y)} loss {total / seen:.4f} acc {correct / seen:.4f} "
                     f"{time.time() - t0:.0f}s", flush=True)
         model.eval()
         val_acc = crop_accuracy(model, val_x, val_y)
         history.append({"epoch": epoch + 1, "seconds": round(time.time() - t0), "loss": round(total / seen, 4),
                         "train_accuracy": round(correct / seen, 4), "val_accuracy": round(val_acc, 4)})
         log(f"val {history[-1]}", flush=True)
+        summary = {"seed": seed, "crops": len(y), "not_digits": int((y == NOT_A_DIGIT).sum()),
+                   "train_seconds": round(time.time() - t0), "history": history}
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "schedule": schedule.state_dict(),
-                    "epoch": epoch + 1, "history": history, "elapsed": time.time() - t0}, ckpt)
-    model.eval()
-    save_pretrained(model, weights_dir(NAME), CONFIG)
+                    "epoch": epoch + 1, "history": history, "elapsed": time.time() - t0, "summary": summary}, ckpt)
+    return model.eval(), summary
+
+
+def train_crop_reader(data_dir=None, epochs=None, seed=0, log=print) -> dict:
+    """Train CONFIG["members"] readers (seeds seed, seed + 1, ...: each resumed from its checkpoint, so they can
+    also be trained in parallel with train_member) and save them as one CropReader."""
+    from .cards import write_model_card
+    from .persistence import save_pretrained, weights_dir, write_metrics
+
+    members = [train_member(seed + k, data_dir, epochs, log) for k in range(CONFIG["members"])]
+    reader = CropReader(**CONFIG)
+    for slot, (member, _) in zip(reader.members, members):
+        slot.load_state_dict(member.state_dict())
+    reader.eval()
+    save_pretrained(reader, weights_dir(NAME), CONFIG)
     metrics = evaluate_crop_reader(data_dir)
+    summaries = [summary for _, summary in members]
     metrics.update({
-        "parameters": sum(p.numel() for p in model.parameters()), "epochs": epochs, "seed": seed,
-        "train_seconds": round(time.time() - t0),
-        "train_data": f"{len(y):,} windows around the detector's boxes (score >= {PROPOSAL_THRESHOLD}) and jittered "
-                      f"true boxes on {TRAIN_SCENES:,} synthetic scenes from mnist train-10k "
-                      f"({int((y == NOT_A_DIGIT).sum()):,} of them not a digit)",
+        "parameters": sum(p.numel() for p in reader.parameters()), "members": len(members),
+        "epochs": epochs or EPOCHS, "seed": seed, "train_seconds": sum(m["train_seconds"] for m in summaries),
+        "train_data": f"per member, about {summaries[0]['crops']:,} windows around the detector's boxes (score >= "
+                      f"{PROPOSAL_THRESHOLD}) and jittered true boxes on {TRAIN_SCENES:,} synthetic scenes from mnist "
+                      f"train-10k (another scene seed per member; {summaries[0]['not_digits']:,} of member 0's are "
+                      f"not a digit)",
         "method": "2-channel input (window 1.3 x the box's longer side + the box's mask), cross-entropy with label "
-                  "smoothing 0.05, AdamW, warm-up + cosine over the steps, +-2 px shifts",
-        "history": history,
+                  "smoothing 0.05, AdamW, warm-up + cosine over the steps, random affine warps (+-12 degrees, scale "
+                  "0.85-1.15, shear +-0.2, +-2.5 px) and stroke-width changes of every window; the reader is the "
+                  "mean of its members' probabilities",
+        "history": {f"member {m['seed']}": m["history"] for m in summaries},
     })
     write_metrics(NAME, metrics)
     write_model_card(NAME)

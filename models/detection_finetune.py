@@ -7,7 +7,11 @@ evaluation improves.
 
     OMP_NUM_THREADS=1 python -m models.detection_finetune 4740 100000   # steps, scene-seed offset (26 min)
     OMP_NUM_THREADS=1 python -m models.detection_finetune 6000 300000 2e-4   # ... and the peak learning rate
+    python -m models.detection_finetune 6000 500000 5e-4 warp   # ... on scenes of rotated and sheared digits
+
+DLHUB_THREADS sets the threads (default 1).
 """
+import os
 import math
 import sys
 import time
@@ -24,8 +28,8 @@ WARMUP = 20
 CHECKPOINT = "/tmp/dlhub_checkpoints/detector-finetune-{offset}.pt"
 
 
-def finetune(steps: int, offset: int = 100_000, lr: float = LR, log=print):
-    torch.set_num_threads(1)
+def finetune(steps: int, offset: int = 100_000, lr: float = LR, warp: bool = False, log=print):
+    torch.set_num_threads(int(os.environ.get("DLHUB_THREADS", 1)))
     model = load_detector()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
     checkpoint = CHECKPOINT.format(offset=offset)
@@ -37,7 +41,7 @@ def finetune(steps: int, offset: int = 100_000, lr: float = LR, log=print):
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / WARMUP) * 0.5 * (1 + math.cos(math.pi * done))
         model.train()
-        scenes = compose_scenes(images, labels, BATCH_SIZE, rng=np.random.default_rng([0, offset + step]))
+        scenes = compose_scenes(images, labels, BATCH_SIZE, rng=np.random.default_rng([0, offset + step]), warp=warp)
         loss, parts = detection_loss(model, scenes.images, scenes.boxes, scenes.labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -59,4 +63,4 @@ def finetune(steps: int, offset: int = 100_000, lr: float = LR, log=print):
 
 if __name__ == "__main__":
     finetune(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000,
-             float(sys.argv[3]) if len(sys.argv) > 3 else LR)
+             float(sys.argv[3]) if len(sys.argv) > 3 else LR, warp="warp" in sys.argv[4:])

@@ -84,8 +84,9 @@ class DigitMLP(nn.Module):
 
 
 # --- augmentation ---------------------------------------------------------
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random small affine warps and stroke-width changes of a batch [B,1,28,28]."""
+def augment(x: torch.Tensor, generator: torch.Generator, stroke_channels: int | None = None) -> torch.Tensor:
+    """Random small affine warps and stroke-width changes of a batch [B,C,28,28] (all channels warped alike; the
+    stroke width of the first `stroke_channels` only, all when None: a mask channel keeps its edges)."""
     b = x.shape[0]
 
     def uniform(lo, hi):
@@ -103,13 +104,14 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
     # stroke width: blend towards a dilated (thicker) or eroded (thinner) copy
-    thick = F.max_pool2d(x, 3, 1, 1)
-    thin = -F.max_pool2d(-x, 3, 1, 1)
+    ink, rest = (x, None) if stroke_channels is None else (x[:, :stroke_channels], x[:, stroke_channels:])
+    thick = F.max_pool2d(ink, 3, 1, 1)
+    thin = -F.max_pool2d(-ink, 3, 1, 1)
     mode = torch.randint(0, 3, (b, 1, 1, 1), generator=generator)
     amount = torch.rand(b, 1, 1, 1, generator=generator)
-    x = torch.where(mode == 1, x + amount * (thick - x), x)
-    x = torch.where(mode == 2, x + 0.6 * amount * (thin - x), x)
-    return x.clamp(0, 1)
+    ink = torch.where(mode == 1, ink + amount * (thick - ink), ink)
+    ink = torch.where(mode == 2, ink + 0.6 * amount * (thin - ink), ink)
+    return (ink if rest is None else torch.cat([ink, rest], 1)).clamp(0, 1)
 
 
 def _to_tensor(images):

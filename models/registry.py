@@ -98,10 +98,11 @@ MODELS = {
                  "detector alone)."),
     "crop-reader": ("models.crop_reader", "train_crop_reader", "evaluate_crop_reader",
                     "Detected-digit reader (second stage of the detector)",
-                    "A small CNN (3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers) that reads "
-                    "the digit in one of the detector's boxes: a window 1.3x the box's longer side with the "
-                    "neighbours' strokes in it, plus the box as a mask channel; 10 digits or \"not a digit\" (which "
-                    "drops the box). Trained on the detector's own boxes on training scenes (the ResNet tab)."),
+                    "Two small CNNs (each 3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers), "
+                    "their probabilities averaged, that read the digit in one of the detector's boxes: a window 1.3x "
+                    "the box's longer side with the neighbours' strokes in it, plus the box as a mask channel; 10 "
+                    "digits or \"not a digit\" (which drops the box). Trained on the detector's own boxes on training "
+                    "scenes, with random affine warps (the ResNet tab)."),
 }
 
 
@@ -170,9 +171,9 @@ MODELS_ZH = {
                  "读一遍，它也可以判定“不是数字”而丢掉这个框；取读取器概率与检测器热力图分数之积最大的数字"
                  "（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
     "crop-reader": ("检测框数字读取器（检测器的第二阶段）",
-                    "一个小型 CNN（3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层），读出检测器一个框里的数字："
+                    "两个小型 CNN（各 3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层，概率取平均），读出检测器一个框里的数字："
                     "输入是框较长边 1.3 倍的窗口（含相邻数字的笔画）加上标出该框的掩码通道；输出 10 个数字或“不是数字”"
-                    "（此时丢掉这个框）。用检测器在训练场景上给出的框训练（ResNet 标签页）。"),
+                    "（此时丢掉这个框）。用检测器在训练场景上给出的框训练，并做随机仿射变形（ResNet 标签页）。"),
 }
 
 def _function(name: str, index: int):

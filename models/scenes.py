@@ -32,6 +32,8 @@ P_SIGN = 0.35                # a + - = sign between two groups of a row
 P_SPACE = 0.3                # a wider gap between two groups (like "12 34")
 P_CLUTTER = 0.5              # a scene with lines and dots
 P_EMPTY = 0.04               # a scene with no digit at all (only clutter): the detector must say nothing
+WARP_DEGREES = 10            # compose_scenes(warp=True): each digit rotated by up to this
+WARP_SHEAR = 0.15            # ... and sheared (x += shear * y) by up to this
 
 
 @dataclass
@@ -152,17 +154,30 @@ def max_into(target: torch.Tensor, index: torch.Tensor, layers: torch.Tensor) ->
     target.view(len(target), -1).scatter_reduce_(0, index[:, None].expand_as(flat), flat, "amax")
 
 
-def _render_digits(images: torch.Tensor, src_boxes: torch.Tensor, place: torch.Tensor) -> torch.Tensor:
-    """Resample each source digit so its ink box lands on place = (x0, y0, w, h): [M, H, W]."""
+def _render_digits(images: torch.Tensor, src_boxes: torch.Tensor, place: torch.Tensor,
+                   warp: torch.Tensor | None = None) -> torch.Tensor:
+    """Resample each source digit so its ink box lands on place = (x0, y0, w, h): [M, H, W]. warp: [M, 2, 2]
+    matrices (rotation and shear) applied to each digit around its box's centre, or None."""
     m = len(place)
     sx = place[:, 2] / (src_boxes[:, 2] - src_boxes[:, 0])
     sy = place[:, 3] / (src_boxes[:, 3] - src_boxes[:, 1])
     jx = torch.arange(CANVAS_W, dtype=torch.float32) + 0.5
     iy = torch.arange(CANVAS_H, dtype=torch.float32) + 0.5
-    u = src_boxes[:, :1] + (jx[None] - place[:, :1]) / sx[:, None]        # source pixel coords [M, W]
-    v = src_boxes[:, 1:2] + (iy[None] - place[:, 1:2]) / sy[:, None]      # [M, H]
-    grid = torch.stack([(2 * u / 28 - 1)[:, None, :].expand(m, CANVAS_H, CANVAS_W),
-                        (2 * v / 28 - 1)[:, :, None].expand(m, CANVAS_H, CANVAS_W)], -1)
+    if warp is None:
+        u = src_boxes[:, :1] + (jx[None] - place[:, :1]) / sx[:, None]        # source pixel coords [M, W]
+        v = src_boxes[:, 1:2] + (iy[None] - place[:, 1:2]) / sy[:, None]      # [M, H]
+        u, v = u[:, None, :].expand(m, CANVAS_H, CANVAS_W), v[:, :, None].expand(m, CANVAS_H, CANVAS_W)
+    else:
+        # canvas offsets from the placed box's centre, mapped back through the inverse warp, then into the source
+        cx, cy = place[:, 0] + place[:, 2] / 2, place[:, 1] + place[:, 3] / 2
+        dx = (jx[None] - cx[:, None])[:, None, :]                                # [M, 1, W]
+        dy = (iy[None] - cy[:, None])[:, :, None]                                # [M, H, 1]
+        inverse = torch.linalg.inv(warp)
+        wx = inverse[:, 0, 0, None, None] * dx + inverse[:, 0, 1, None, None] * dy
+        wy = inverse[:, 1, 0, None, None] * dx + inverse[:, 1, 1, None, None] * dy
+        u = ((src_boxes[:, 0] + src_boxes[:, 2]) / 2)[:, None, None] + wx / sx[:, None, None]
+        v = ((src_boxes[:, 1] + src_boxes[:, 3]) / 2)[:, None, None] + wy / sy[:, None, None]
+    grid = torch.stack([2 * u / 28 - 1, 2 * v / 28 - 1], -1)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0]
 
 
@@ -179,8 +194,10 @@ def _render_strokes(strokes: torch.Tensor) -> torch.Tensor:
 
 
 def compose_scenes(images: np.ndarray, labels: np.ndarray, count: int, seed: int | None = None,
-                   rng: np.random.Generator | None = None) -> Scenes:
-    """`count` scenes from uint8 [N, 28, 28] digits with their labels, seeded (same seed -> same scenes)."""
+                   rng: np.random.Generator | None = None, warp: bool = False) -> Scenes:
+    """`count` scenes from uint8 [N, 28, 28] digits with their labels, seeded (same seed -> same scenes).
+    warp: also rotate (+-WARP_DEGREES) and shear (+-WARP_SHEAR) each digit, for training (10,000 distinct digits
+    are few); the evaluation scenes are composed without (and the same seed gives the same layout either way)."""
     rng = rng if rng is not None else np.random.default_rng(seed)
     src_boxes_all = ink_boxes(images)
     layouts = [_layout(rng, (images, src_boxes_all)) for _ in range(count)]
@@ -204,7 +221,13 @@ def compose_scenes(images: np.ndarray, labels: np.ndarray, count: int, seed: int
                              torch.where(pick == 2, dilated, torch.where(pick == 3, bold, source)))
         src_boxes = torch.from_numpy(ink_boxes((source[:, 0] * 255).numpy()))
         ink_level = torch.from_numpy(rng.uniform(0.75, 1.0, len(src))).float()[:, None, None]
-        layers = _render_digits(source, src_boxes, torch.from_numpy(table[:, 2:6]).float()) * ink_level
+        warps = None
+        if warp:
+            angle = np.radians(rng.uniform(-WARP_DEGREES, WARP_DEGREES, len(src)))
+            shear = rng.uniform(-WARP_SHEAR, WARP_SHEAR, len(src))
+            cos, sin = np.cos(angle), np.sin(angle)
+            warps = torch.from_numpy(np.stack([np.stack([cos, -sin + shear], 1), np.stack([sin, cos], 1)], 1)).float()
+        layers = _render_digits(source, src_boxes, torch.from_numpy(table[:, 2:6]).float(), warps) * ink_level
         max_into(canvas, scene, layers)
         mask = layers > INK
         cols, rws = mask.any(1), mask.any(2)

@@ -149,7 +149,7 @@ def test_readme_snippets_run_as_written(app_url, seven_png, tmp_path, monkeypatc
 
 
 HEAVY_EVENTS = {"dqn_episode", "dqn_train", "dnn_train", "diffusion_sample", "gpt_generate", "gnn_karate_train",
-                "word2vec_train"}
+                "word2vec_train", "detection_photo_objects"}
 LIGHT_EVENTS = {"cnn_predict", "cnn_predict_image", "dnn_predict", "resnet_predict", "lstm_predict",
                 "word2vec_neighbors", "word2vec_similarity", "word2vec_analogy", "gan_sample", "gan_walk_point",
                 "gnn_node", "gpt_inspect", "diffusion_forward"}

@@ -78,9 +78,11 @@ def test_readme_lists_every_allow_listed_hub_checkpoint():
     """The README's table of optional online models names exactly the allow-listed choices and hub ids."""
     from demos.diffusion import HUB_CHOICE, HUB_DATASETS
     from demos.transformer import HUB_MODELS
+    from models.detr import HUB_ID as DETR_HUB_ID
 
     section = (ROOT / "README.md").read_text().split("### Optional online models")[1].split("\n## ")[0]
     rows = {tuple(cell.strip(" `") for cell in line.split("|")[2:4])
             for line in section.splitlines() if line.startswith("| ") and "`" in line}
     expected = {(choice, hub_id) for choice, hub_id in HUB_MODELS.items()} | {(HUB_CHOICE, HUB_DATASETS["cifar10"])}
+    expected.add(("detection_photo_objects", DETR_HUB_ID))          # an endpoint of its own, not a choice
     assert {(choice.split("` (")[0], hub_id) for choice, hub_id in rows} == expected

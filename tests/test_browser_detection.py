@@ -35,3 +35,16 @@ def test_draw_forty_two_and_read_it(page):
     page.get_by_text("Found 2 digit(s)").first.wait_for(timeout=10_000)
     assert len(reading.input_value().replace(" ", "")) == 2
     page.screenshot(path=ARTIFACTS / "detection_42.png", full_page=True)
+
+
+def test_detr_panel_says_offline_that_it_needs_the_internet(page):
+    """The optional DETR panel: open it, upload a photo, ask; offline (as here) the answer names the hub checkpoint,
+    says it needs the internet and points back to the digit detector."""
+    page.get_by_role("tab", name="ResNet").click()
+    page.get_by_text("Photos: DETR", exact=False).first.click()
+    panel = page.locator("#detection-photos")
+    panel.scroll_into_view_if_needed()
+    panel.locator("input[type=file]").first.set_input_files(str(ROOT / "demos/examples/fashion/sneaker.png"))
+    page.get_by_role("button", name="Find the objects").click()
+    page.get_by_text("needs the internet", exact=False).first.wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "detection_detr_offline.png", full_page=False)
