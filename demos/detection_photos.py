@@ -93,7 +93,8 @@ def detect_objects_in_photo(photo, threshold=DEFAULT_THRESHOLD):
 
 TEXT = {
     "en": {
-        "detection_photos.title": "Photos: DETR, a ResNet-50 + transformer detector (optional, needs the internet once)",
+        "detection_photos.title": "Photos: DETR, a ResNet-50 + transformer detector "
+                                  "(optional: downloaded from the Hub on first use)",
         "detection_photos.intro": """
 Our digit detector finds peaks on heatmaps and removes duplicates with NMS. **DETR** (Facebook AI, 2020) does
 detection another way: a **ResNet-50** backbone (the same residual blocks as above, 50 layers, pretrained on
@@ -101,7 +102,8 @@ ImageNet) turns the photo into features, and a **transformer** lets 100 learned 
 each other; each query answers one (class, box) pair or "no object". Training matched the answers to the true
 objects one to one (the Hungarian algorithm), so it needs no anchors and no NMS. It was trained by Facebook on COCO
 (118,000 photos, 80 object classes), not by us: it is downloaded from the Hugging Face Hub the first time (about
-160 MB), as safetensors; offline this says it needs the internet, and the digit detector above still works.
+160 MB), as safetensors; on a server without internet access the button says so, and the digit detector above
+still works.
 """,
         "detection_photos.photo": "A photo (people, animals, vehicles, things on a table...)",
         "detection_photos.threshold": "Score threshold (DETR's class probability)",
@@ -110,7 +112,7 @@ objects one to one (the Hungarian algorithm), so it needs no anchors and no NMS.
         "detection_photos.table": "Objects",
     },
     "zh-CN": {
-        "detection_photos.title": "照片：DETR，一个 ResNet-50 + Transformer 检测器（可选，首次需要联网）",
+        "detection_photos.title": "照片：DETR，一个 ResNet-50 + Transformer 检测器（可选：首次使用时从 Hub 下载）",
         "detection_photos.intro": """
 我们的数字检测器在热力图上找峰值，再用 NMS 去掉重复的框。**DETR**（Facebook AI，2020）换了一种做法：**ResNet-50** 主干
 （和上面一样的残差块，50 层，在 ImageNet 上预训练）把照片变成特征，一个 **Transformer** 让 100 个学出来的*物体查询*
