@@ -46,6 +46,7 @@ CALLS = {
     "/resnet_depth_train": {"depth": 8, "seconds": 3, "max_steps": 3},
     "/detection_detect": {"drawing": lambda f: f["sketch"]},
     "/detection_detect_image": {"picture": lambda f: handle_file(f["digit"])},
+    "/detection_photo_objects": {"photo": lambda f: handle_file(f["digit"])},
     "/lstm_memory_train": {"distance": 10, "seconds": 3, "max_steps": 10},
     "/gpt_train_text": {"text": TEXT, "seconds": 3},
     "/autoencoder_reconstruct": {"drawing": lambda f: f["sketch"]},
@@ -69,6 +70,8 @@ ONLINE_CHOICE = re.compile(r"\(hub[,:]")  # e.g. "distilgpt2 (hub, 82M parameter
 NEEDS_INTERNET = "needs the internet"
 # an online-only choice that has nothing to do offline, with the message that says so
 OTHER_REFUSALS = {("/diffusion_forward", "CIFAR-10"): "no CIFAR-10 images"}
+# endpoints that only run a hub checkpoint: offline even their defaults answer that they need the internet
+ONLINE_ONLY = {"/detection_photo_objects"}
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +124,7 @@ def _calls(endpoints, files):
     for name in sorted(endpoints, key=lambda n: (not n.endswith("_train"), n)):
         parameters = endpoints[name]["parameters"]
         defaults = _arguments(name, parameters, files)
-        yield name, "defaults", defaults, None
+        yield name, "defaults", defaults, NEEDS_INTERNET if name in ONLINE_ONLY else None
         for p in parameters:
             if p["parameter_name"] not in CHOICE_PARAMETERS or "enum" not in p["type"]:
                 continue

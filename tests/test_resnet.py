@@ -206,7 +206,8 @@ def test_tab_builds_with_api_name():
     with gr.Blocks() as demo:
         resnet.build()
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
-    assert public == {"resnet_predict", "resnet_depth_train", "detection_detect", "detection_detect_image"}
+    assert public == {"resnet_predict", "resnet_depth_train", "detection_detect", "detection_detect_image",
+                      "detection_photo_objects"}
 
 
 @needs_fashion
