@@ -15,7 +15,7 @@ from .common import both, check_number, editor_image, error, heat_overlay, image
 from .i18n import t
 
 CANVAS_SIZE = (840, 280)    # a wide canvas: a phone number or a sum fits on one line
-DEFAULT_THRESHOLD = 0.2     # = models.detection.READ_THRESHOLD (kept here so building the tab stays torch-free)
+DEFAULT_THRESHOLD = 0.15    # = models.detection.READ_THRESHOLD (kept here so building the tab stays torch-free)
 TILE_WIDTH = 280            # each class's heatmap tile, at most this wide
 GROUP_GAP = 0.45            # a horizontal gap wider than this share of the digit height separates two numbers
 BOX_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -228,9 +228,10 @@ learned where digits are, so touching digits are where it wins. What it reads is
 R-CNN: the detector proposes the boxes (and their scores), then a second small CNN, the **crop reader**, reads a
 window around each box (the neighbours' strokes in it, the box marked as a second channel). It was trained on the
 detector's own boxes on training scenes, so it knows touching neighbours and can answer "not a digit" for a sign, a
-line or half a digit: that box's score drops below the threshold. A box's digit is the one with the highest product
-of the reader's probability and the detector's own heatmap score (the table's last column is the detector's digit
-alone).
+line or half a digit: that box's score drops below the threshold. Only then are duplicates removed (NMS on these
+two-stage scores, so the box the reader trusts most keeps its place), and each kept box reads the score-weighted
+votes of the candidate boxes that overlap it. A box's digit is the one with the highest product of the reader's
+probability and the detector's own heatmap score (the table's last column is the detector's digit alone).
 """,
     "zh-CN": """
 **在同样的测试场景上测得**（{dataset}；其中 {touching} 个场景里有相互接触或重叠的数字）：
@@ -245,7 +246,8 @@ alone).
 符号或多余的线条也会被当成“数字”。检测器学会了数字在哪里，所以在数字相互接触时它胜出。读数分**两个阶段**完成，
 和 R-CNN 一样：检测器给出框（和分数），再由第二个小型 CNN——**框内读取器**——读每个框周围的窗口（窗口里有相邻数字的笔画，
 框本身作为第二个通道标出）。它是用检测器在训练场景上给出的框训练的，所以认识相互接触的邻居，也能回答“不是数字”
-（符号、线条或半个数字），这时这个框的分数会降到阈值以下。一个框的数字取读取器的概率与检测器自己热力图分数之积最大的那个
+（符号、线条或半个数字），这时这个框的分数会降到阈值以下。这之后才去掉重复的框（按两阶段分数做 NMS，读取器最信任的框留下），
+每个保留的框再综合与它重叠的候选框按分数加权的投票。一个框的数字取读取器的概率与检测器自己热力图分数之积最大的那个
 （表格最后一列是仅检测器给出的数字）。
 """,
 }

@@ -44,9 +44,10 @@ GAUSS_ALPHA = 0.54        # heatmap Gaussian sigma = alpha * box side / 6 (TTFNe
 TEST_SCENES = 1000        # evaluation: scenes from MNIST test digits, seed TEST_SEED
 TEST_SEED = 2024
 SCORE_THRESHOLD = 0.3     # reading keeps boxes above this score (calibrated on training-digit scenes)
-READ_THRESHOLD = 0.2      # the same for the two-stage reading, whose score is the detector's x the crop reader's
-                          # "is a digit" (on the first 300 test scenes 0.15 / 0.2 / 0.25 read 86.3 / 86.7 / 85.7 %
-                          # exactly)
+READ_THRESHOLD = 0.15     # the same for the two-stage reading, whose score is the detector's x the crop reader's
+                          # "is a digit": chosen on 3,000 dev scenes of MNIST test digits (seeds 2025-2027, not the
+                          # test scenes), where 0.1 / 0.15 / 0.2 / 0.25 read 90.7 / 90.8 / 90.6 / 90.3 % exactly
+                          # (reading every candidate above 0.05; as shipped, the candidates above 0.15: 90.77 %)
 NMS_IOU = 0.4             # two-stage exact reads, IoU 0.3 / 0.4 / 0.5 / 0.6: 300 test scenes 86.7 / 86.7 / 86.3 / 85.0 %,
                           # 400 training-digit scenes 90.5 / 91.8 / 90.5 / 89.3 % (touching digits overlap a little)
 BASELINE_THRESHOLD = 0.5  # the baseline reads the pieces its classifier is at least this sure of
@@ -152,8 +153,10 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou: float = NMS_IOU) -> torc
     return order[keep]
 
 
-def decode(heat_logits: torch.Tensor, box: torch.Tensor, threshold: float = 0.05, top_k: int = MAX_DETECTIONS):
-    """Network outputs of a batch -> per image (boxes [n, 4] in input pixels, scores [n], classes [n])."""
+def decode(heat_logits: torch.Tensor, box: torch.Tensor, threshold: float = 0.05, top_k: int = MAX_DETECTIONS,
+           nms_iou: float | None = NMS_IOU):
+    """Network outputs of a batch -> per image (boxes [n, 4] in input pixels, scores [n], classes [n]), best first.
+    nms_iou None keeps every peak (the two-stage reading suppresses after its reader has scored them)."""
     heat = torch.sigmoid(heat_logits)
     peaks = heat * (F.max_pool2d(heat, 3, 1, 1) == heat)
     b, c, h, w = heat.shape
@@ -167,7 +170,7 @@ def decode(heat_logits: torch.Tensor, box: torch.Tensor, threshold: float = 0.05
         bw, bh, dx, dy = box[i, :, y, x]
         cx, cy = (x + dx) * STRIDE, (y + dy) * STRIDE
         boxes = torch.stack([cx - bw * STRIDE / 2, cy - bh * STRIDE / 2, cx + bw * STRIDE / 2, cy + bh * STRIDE / 2], 1)
-        kept = nms(boxes, s)
+        kept = nms(boxes, s, nms_iou) if nms_iou is not None else torch.arange(len(s))
         results.append((boxes[kept], s[kept], cls[kept]))
     return results
 
@@ -332,25 +335,27 @@ def load_detector(folder=None) -> DigitDetector:
     return from_pretrained(DigitDetector, folder or weights_dir(NAME))
 
 
-def evaluate_detector(data_dir=None, count: int = TEST_SCENES) -> dict:
+def evaluate_detector(data_dir=None, count: int = TEST_SCENES, seed: int = TEST_SEED) -> dict:
     """The shipped detector alone, with the crop reader as its second stage (two_stage_*), and the
-    connected-components + CNN baseline, on `count` test scenes."""
+    connected-components + CNN baseline, on `count` test scenes (another `seed`: other scenes of the same MNIST test
+    digits, as the read threshold was chosen on seeds 2025-2027)."""
     from .data import load_images
     from .scenes import compose_scenes
 
     images, labels = load_images("mnist", "test", data_dir)
-    scenes = compose_scenes(images, labels, count, seed=TEST_SEED)
+    scenes = compose_scenes(images, labels, count, seed=seed)
     model = load_detector()
-    detections, heats = [], []
+    detections, candidates, heats = [], [], []
     with torch.inference_mode():
         for k in range(0, count, 100):
             heat_logits, box = model(scenes.images[k:k + 100])
             detections += decode(heat_logits, box)
+            candidates += decode(heat_logits, box, threshold=READ_THRESHOLD, nms_iou=None)  # as the tab reads
             heats += list(torch.sigmoid(heat_logits))
     scores = score_detector(detections, scenes)
-    two = score_detector(two_stage_detections(scenes, detections, heats), scenes, threshold=READ_THRESHOLD)
+    two = score_detector(two_stage_detections(scenes, candidates, heats), scenes, threshold=READ_THRESHOLD)
     base = score_detector(baseline_detections(scenes), scenes, threshold=BASELINE_THRESHOLD)
-    return {"model": NAME, "dataset": f"{count} scenes from mnist test (seed {TEST_SEED})",
+    return {"model": NAME, "dataset": f"{count} scenes from mnist test (seed {seed})",
             "map50": scores["map50"], "exact_reads": scores["exact_reads"],
             "exact_reads_touching": scores["exact_reads_touching"],
             "two_stage_map50": two["map50"], "two_stage_exact_reads": two["exact_reads"],
@@ -369,15 +374,18 @@ def digit_classifier():
     return from_pretrained(DigitCNN, weights_dir("cnn"))
 
 
-def two_stage_detections(scenes, detections: list, heats: list) -> list:
-    """Detector boxes + the crop reader's reading (models.reading.reread) on every scene: same boxes, the reader's
-    scores and classes."""
+def two_stage_detections(scenes, candidates: list, heats: list) -> list:
+    """The crop reader's reading (models.reading.reread) of the detector's unsuppressed boxes (decode(nms_iou=None))
+    on every scene: (the boxes it keeps, their two-stage scores, classes) each."""
     from .crop_reader import load_crop_reader
     from .reading import reread
 
     reader = load_crop_reader()
-    return [(b, *reread(reader, image, b, s, heat))
-            for image, (b, s, c), heat in zip(scenes.images[:, 0], detections, heats)]
+    out = []
+    for image, (b, s, c), heat in zip(scenes.images[:, 0], candidates, heats):
+        kept, scores, classes = reread(reader, image, b, s, heat)
+        out.append((b[kept], scores, classes))
+    return out
 
 
 def baseline_detections(scenes) -> list:

@@ -32,6 +32,8 @@ EIGHT_CONNECTED = np.ones((3, 3), bool)
 READER_POWER = 2.0        # two-stage reading: digit = argmax of the crop reader's probability ** this x heatmap score
                           # (the first 300 test scenes, threshold 0.2: powers 1 and 2 read 86.0 / 86.3 % exactly, the
                           # reader alone 86.0 %; 400 training-digit scenes also prefer 2)
+VOTE_IOU = 0.7            # a kept box reads the score-weighted mean of the reader's probabilities over the candidate
+                          # boxes overlapping it by more than this (box voting)
 
 
 @dataclass
@@ -114,7 +116,7 @@ def detect(model, ink: Ink, threshold: float, reader=None):
     [H, W]). With a reader (models.crop_reader), scores and classes are the two-stage reading (reread) of the
     network's input, the view the test scenes measure, and boxes it scores below the threshold are dropped; without,
     the detector's own. No ink -> no boxes."""
-    from .detection import decode
+    from .detection import NMS_IOU, decode
 
     if ink.digit_height == 0:
         empty = torch.zeros(0)
@@ -123,11 +125,15 @@ def detect(model, ink: Ink, threshold: float, reader=None):
     with torch.inference_mode():
         parameter = next(model.parameters())
         heat_logits, box = (out.float().cpu() for out in model(x.to(parameter.device, parameter.dtype)))
-        boxes, scores, own = decode(heat_logits, box, threshold=threshold)[0]
+        # the two-stage reading suppresses overlapping boxes itself, after its reader has scored them (a two-stage
+        # score is at most the detector's, so candidates below the threshold could never be kept)
+        boxes, scores, own = decode(heat_logits, box, threshold=threshold,
+                                    nms_iou=None if reader is not None else NMS_IOU)[0]
     heat = torch.sigmoid(heat_logits[0])
     classes = own
     if reader is not None:
-        scores, classes = reread(reader, x[0, 0], boxes, scores, heat)
+        kept, scores, classes = reread(reader, x[0, 0], boxes, scores, heat)
+        boxes, own = boxes[kept], own[kept]
         keep = scores >= threshold
         boxes, scores, classes, own = boxes[keep], scores[keep], classes[keep], own[keep]
     boxes = (boxes - torch.tensor([ox, oy, ox, oy])) / scale * ink.to_original
@@ -180,19 +186,27 @@ def classify_crops(classifier, crops: np.ndarray):
 
 def reread(reader, image: torch.Tensor, boxes, scores, heat):
     """Two-stage reading (as in R-CNN: the detector proposes boxes, a second network reads each): the crop reader
-    (models.crop_reader, trained on the detector's own boxes) gives each box's window 10 digit probabilities and a
-    "not a digit" one. A box's digit is the argmax of the reader's probability ** READER_POWER x the detector's own
-    class score there (its sigmoid heatmaps [10, h, w] of the same image, stride models.detection.STRIDE); its score
-    is the detector's x (1 - "not a digit"), so signs, lines and half digits the detector boxed fall below the
-    threshold. image: the network's input [H, W] the boxes are in. Returns (scores [n], classes [n])."""
+    (models.crop_reader, trained on the detector's own boxes) gives each candidate box's window 10 digit
+    probabilities and a "not a digit" one. A box's score is the detector's x (1 - "not a digit"), so signs, lines and
+    half digits the detector boxed fall below the threshold; non-maximum suppression then runs on these scores (the
+    candidates come unsuppressed: the box the reader trusts most wins its place). A kept box's probabilities are the
+    score-weighted mean over the candidates that overlap it by more than VOTE_IOU (box voting: several views of one
+    digit), and its digit is the argmax of those ** READER_POWER x the detector's own class score there (its sigmoid
+    heatmaps [10, h, w] of the same image, stride models.detection.STRIDE). image: the network's input [H, W] the
+    boxes are in. Returns (kept: indices into boxes, best first; their scores [k]; classes [k])."""
     from .crop_reader import NOT_A_DIGIT, read_boxes
+    from .detection import box_iou, nms
 
     boxes, scores = torch.as_tensor(boxes).float().reshape(-1, 4), torch.as_tensor(scores).float()
     if len(boxes) == 0:
-        return scores, torch.zeros(0, dtype=torch.long)
+        return torch.zeros(0, dtype=torch.long), scores, torch.zeros(0, dtype=torch.long)
     probs = read_boxes(reader, torch.as_tensor(image), boxes)
-    digits = probs[:, :NOT_A_DIGIT].clamp_min(1e-6) ** READER_POWER * class_scores(heat, boxes)
-    return scores * (1 - probs[:, NOT_A_DIGIT]), digits.argmax(1)
+    scores = scores * (1 - probs[:, NOT_A_DIGIT])
+    kept = nms(boxes, scores)
+    weights = (box_iou(boxes[kept], boxes) > VOTE_IOU).float() * scores[None]      # [k, n], each kept box votes too
+    voted = weights @ probs / weights.sum(1, keepdim=True).clamp_min(1e-12)
+    digits = voted[:, :NOT_A_DIGIT].clamp_min(1e-6) ** READER_POWER * class_scores(heat, boxes[kept])
+    return kept, scores[kept], digits.argmax(1)
 
 
 def class_scores(heat: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:

@@ -93,9 +93,10 @@ MODELS = {
                  "strides 4-16) with an FPN-style neck back to stride 4, a heatmap per digit class plus box size and "
                  "centre offset, 3x3 max-pool peaks and NMS; finds and reads every digit of a drawing (the ResNet tab). "
                  "Two-stage reading (as in R-CNN): each box is also read by the crop reader (weights/crop-reader), "
-                 "which can drop it as \"not a digit\"; a box gets the digit with the highest product of the reader's "
-                 "probability and the detector's heatmap score (two_stage_* metrics; map50 / exact_reads are the "
-                 "detector alone)."),
+                 "which can drop it as \"not a digit\"; duplicates are then suppressed on these two-stage scores "
+                 "(NMS after reading, each kept box reading the votes of the candidates overlapping it) and a box gets "
+                 "the digit with the highest product of the reader's probability and the detector's heatmap score "
+                 "(two_stage_* metrics; map50 / exact_reads are the detector alone)."),
     "crop-reader": ("models.crop_reader", "train_crop_reader", "evaluate_crop_reader",
                     "Detected-digit reader (second stage of the detector)",
                     "Two small CNNs (each 3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers), "
@@ -168,7 +169,8 @@ MODELS_ZH = {
                  "单阶段 CenterNet 风格检测器：小型 ResNet 主干（BasicBlock，16-32-64-96 通道，步长 4-16）加 FPN 风格的颈部"
                  "回到步长 4，为每个数字类别输出热力图，并预测框的大小和中心偏移，用 3x3 最大池化取峰值再做 NMS；"
                  "找出并读出画面中的每一个数字（ResNet 标签页）。两阶段读数（和 R-CNN 一样）：每个框再交给框内读取器（weights/crop-reader）"
-                 "读一遍，它也可以判定“不是数字”而丢掉这个框；取读取器概率与检测器热力图分数之积最大的数字"
+                 "读一遍，它也可以判定“不是数字”而丢掉这个框；之后才按两阶段分数做 NMS 去重（每个保留的框综合与它重叠的候选框的投票），"
+                 "取读取器概率与检测器热力图分数之积最大的数字"
                  "（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
     "crop-reader": ("检测框数字读取器（检测器的第二阶段）",
                     "两个小型 CNN（各 3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层，概率取平均），读出检测器一个框里的数字："

@@ -168,8 +168,29 @@ def test_crop_reader_reads_a_box_and_drops_a_sign(digits):
     assert view.shape == (2, 2, SIDE, SIDE) and view[:, 1, SIDE // 2, SIDE // 2].tolist() == [1, 1]
     assert view[:, 1, 0, 0].tolist() == [0, 0] and view[0, 0].max() > 0.9        # the box inside a wider window
     flat_heat = torch.full((10, 16, 32), 0.5)                                      # the detector has no opinion
-    scores, classes = reread(load_crop_reader(), canvas, boxes, torch.tensor([0.9, 0.9]), flat_heat)
+    kept, scores, classes = reread(load_crop_reader(), canvas, boxes, torch.tensor([0.9, 0.9]), flat_heat)
+    assert kept.tolist() == [0, 1], kept                                          # apart: both kept, the digit first
     assert int(classes[0]) == int(digits[1][0]) and scores[0] > 0.6 and scores[1] < 0.3, (scores, classes)
+
+
+def test_two_stage_reading_suppresses_after_reading(digits):
+    """The detector's candidates come unsuppressed; the reading keeps one box per place, the one with the best
+    two-stage score, and reads it with the votes of its overlapping candidates: a slightly shifted second box
+    around the same digit and a box around the sign beside it, each proposed twice."""
+    from models.crop_reader import load_crop_reader
+    from models.reading import reread
+    from models.scenes import ink_boxes
+
+    canvas = torch.zeros(64, 128)
+    canvas[18:46, 4:32] = torch.from_numpy(digits[0][0] / 255)
+    canvas[31:34, 60:76] = 1.0
+    digit_box = torch.from_numpy(ink_boxes(digits[0][:1]))[0] + torch.tensor([4., 18, 4, 18])
+    sign_box = torch.tensor([58., 22, 78, 42])
+    boxes = torch.stack([sign_box, digit_box + 1, sign_box + 1, digit_box])
+    kept, scores, classes = reread(load_crop_reader(), canvas, boxes, torch.tensor([0.95, 0.9, 0.9, 0.8]),
+                                   torch.full((10, 16, 32), 0.5))
+    assert len(kept) == 2 and kept[0] in (1, 3) and kept[1] in (0, 2), kept     # the sign led, the digit wins
+    assert scores[0] > 0.6 > 0.3 > scores[1] and int(classes[0]) == int(digits[1][0]), (scores, classes)
 
 def test_crop_reader_is_the_mean_of_its_members():
     """The shipped reader is an ensemble of separately trained networks: its softmax is the mean of theirs."""
@@ -293,3 +314,8 @@ def test_threshold_filters_weak_boxes():
     drawing = draw_text("12+34")
     kept = [len(read(drawing, th)[4]) for th in (0.05, 0.3, 0.95)]
     assert kept[0] >= kept[1] >= kept[2]
+
+
+def test_the_tabs_default_threshold_is_the_measured_one():
+    """The slider starts where the metrics were measured (demos.detection keeps its own copy to stay torch-free)."""
+    assert DEFAULT_THRESHOLD == READ_THRESHOLD
