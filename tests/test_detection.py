@@ -152,18 +152,26 @@ def test_shipped_detector_on_fresh_test_scenes(digits):
     assert two["map50"] >= 0.85 and two["exact_reads"] >= scores["exact_reads"], (two, scores)
 
 
-def test_crop_reader_reads_a_box_and_drops_a_sign(digits):
-    """The second stage: the crop reader reads a bundled test digit in its box (the window has the box marked as
-    its second channel), and a box around a minus sign gets "not a digit": its score falls below the threshold."""
-    from models.crop_reader import SIDE, load_crop_reader, windows
-    from models.reading import reread
+def digit_and_sign(digits):
+    """A 64 x 128 network input with the first bundled test digit at the left and a minus sign beside it: (canvas,
+    the digit's ink box, a box around the sign)."""
     from models.scenes import ink_boxes
 
     canvas = torch.zeros(64, 128)
     canvas[18:46, 4:32] = torch.from_numpy(digits[0][0] / 255)
     canvas[31:34, 60:76] = 1.0                                                    # a minus sign
     digit_box = torch.from_numpy(ink_boxes(digits[0][:1]))[0] + torch.tensor([4., 18, 4, 18])
-    boxes = torch.stack([digit_box, torch.tensor([58., 22, 78, 42])])
+    return canvas, digit_box, torch.tensor([58., 22, 78, 42])
+
+
+def test_crop_reader_reads_a_box_and_drops_a_sign(digits):
+    """The second stage: the crop reader reads a bundled test digit in its box (the window has the box marked as
+    its second channel), and a box around a minus sign gets "not a digit": its score falls below the threshold."""
+    from models.crop_reader import SIDE, load_crop_reader, windows
+    from models.reading import reread
+
+    canvas, digit_box, sign_box = digit_and_sign(digits)
+    boxes = torch.stack([digit_box, sign_box])
     view = windows(canvas, boxes)
     assert view.shape == (2, 2, SIDE, SIDE) and view[:, 1, SIDE // 2, SIDE // 2].tolist() == [1, 1]
     assert view[:, 1, 0, 0].tolist() == [0, 0] and view[0, 0].max() > 0.9        # the box inside a wider window
@@ -179,13 +187,8 @@ def test_two_stage_reading_suppresses_after_reading(digits):
     around the same digit and a box around the sign beside it, each proposed twice."""
     from models.crop_reader import load_crop_reader
     from models.reading import reread
-    from models.scenes import ink_boxes
 
-    canvas = torch.zeros(64, 128)
-    canvas[18:46, 4:32] = torch.from_numpy(digits[0][0] / 255)
-    canvas[31:34, 60:76] = 1.0
-    digit_box = torch.from_numpy(ink_boxes(digits[0][:1]))[0] + torch.tensor([4., 18, 4, 18])
-    sign_box = torch.tensor([58., 22, 78, 42])
+    canvas, digit_box, sign_box = digit_and_sign(digits)
     boxes = torch.stack([sign_box, digit_box + 1, sign_box + 1, digit_box])
     kept, scores, classes = reread(load_crop_reader(), canvas, boxes, torch.tensor([0.95, 0.9, 0.9, 0.8]),
                                    torch.full((10, 16, 32), 0.5))
