@@ -99,11 +99,12 @@ MODELS = {
                  "(two_stage_* metrics; map50 / exact_reads are the detector alone)."),
     "crop-reader": ("models.crop_reader", "train_crop_reader", "evaluate_crop_reader",
                     "Detected-digit reader (second stage of the detector)",
-                    "Two small CNNs (each 3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers), "
+                    "Four small CNNs (each 3 stages of two 3x3 convolutions at 24-48-80 channels, two dense layers), "
                     "their probabilities averaged, that read the digit in one of the detector's boxes: a window 1.3x "
                     "the box's longer side with the neighbours' strokes in it, plus the box as a mask channel; 10 "
                     "digits or \"not a digit\" (which drops the box). Trained on the detector's own boxes on training "
-                    "scenes, with random affine warps (the ResNet tab)."),
+                    "scenes (two members on its boxes after NMS, two on its unsuppressed candidates, where a thin "
+                    "\"1\" is matched at half its height's width), with random affine warps (the ResNet tab)."),
 }
 
 
@@ -173,9 +174,10 @@ MODELS_ZH = {
                  "取读取器概率与检测器热力图分数之积最大的数字"
                  "（two_stage_* 指标；map50 / exact_reads 是仅检测器）。"),
     "crop-reader": ("检测框数字读取器（检测器的第二阶段）",
-                    "两个小型 CNN（各 3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层，概率取平均），读出检测器一个框里的数字："
+                    "四个小型 CNN（各 3 段、每段两个 3x3 卷积，24-48-80 通道，两个全连接层，概率取平均），读出检测器一个框里的数字："
                     "输入是框较长边 1.3 倍的窗口（含相邻数字的笔画）加上标出该框的掩码通道；输出 10 个数字或“不是数字”"
-                    "（此时丢掉这个框）。用检测器在训练场景上给出的框训练，并做随机仿射变形（ResNet 标签页）。"),
+                    "（此时丢掉这个框）。用检测器在训练场景上给出的框训练（两个成员用 NMS 之后的框，两个用未经抑制的候选框，"
+                    "细长的“1”按其高度一半的宽度来匹配），并做随机仿射变形（ResNet 标签页）。"),
 }
 
 def _function(name: str, index: int):

@@ -209,6 +209,41 @@ def test_crop_reader_is_the_mean_of_its_members():
         assert not torch.allclose(first, second)        # different seeds, not one network twice
 
 
+def test_reader_labels_match_thin_digits_at_a_readable_width():
+    """A box 2 px wide on a "1" 4 px wide (IoU 0.5 at best, 0.45 here) is that 1, not "not a digit"; the same offset
+    on a wide digit, a box on half a digit and a box between two digits are not digits."""
+    from models.crop_reader import NOT_A_DIGIT, match_digits
+
+    truth = torch.tensor([[10.0, 0, 14, 20], [20, 0, 34, 20]])          # a 1 (4 x 20), then a wide digit (14 x 20)
+    digits = torch.tensor([1, 8])
+    boxes = torch.tensor([[12.0, 0, 13.8, 20],     # thin box on the 1: plain IoU 0.45
+                          [20, 0, 34, 20],          # the wide digit exactly
+                          [20, 0, 26, 20],          # its left half (IoU 0.43)
+                          [13, 0, 21, 20],          # between the two
+                          [2, 0, 4, 20]])           # beside the 1, on nothing
+    assert box_iou(boxes[:1], truth[:1]).item() < 0.5
+    labels = match_digits(boxes, truth, digits).tolist()
+    assert labels == [1, 8, NOT_A_DIGIT, NOT_A_DIGIT, NOT_A_DIGIT], labels
+    assert match_digits(boxes, truth[:0], digits[:0]).tolist() == [NOT_A_DIGIT] * 5
+    assert match_digits(boxes, truth, digits, thin=None)[0] == NOT_A_DIGIT      # plain IoU: the "suppressed" recipe
+
+
+def test_reader_training_crops_of_both_recipes(digits):
+    """"suppressed" crops are the detector's boxes after NMS, "candidates" its unsuppressed ones (duplicates
+    included, as the reading hands them over); both add one jittered true box per digit and label every window."""
+    from models.crop_reader import MEMBERS, NOT_A_DIGIT, RECIPES, SIDE, labelled_crops, load_crop_reader
+
+    assert {recipe for recipe, _ in MEMBERS} == set(RECIPES) and len(MEMBERS) == len(load_crop_reader().members)
+    detector = load_detector().eval()
+    made = {recipe: labelled_crops(detector, *digits, 6, seed=0, recipe=recipe, log=lambda *a, **k: None)
+            for recipe in RECIPES}
+    truths = sum(len(b) for b in compose_scenes(*digits, 6, rng=np.random.default_rng(0)).boxes)
+    for x, y in made.values():
+        assert x.dtype == torch.uint8 and x.shape[1:] == (2, SIDE, SIDE) and len(x) == len(y) > truths
+        assert int(y.min()) >= 0 and int(y.max()) <= NOT_A_DIGIT
+    assert len(made["candidates"][1]) > len(made["suppressed"][1])
+
+
 # --- the handlers ------------------------------------------------------------------------
 def read(drawing, threshold=DEFAULT_THRESHOLD):
     return detect_digits_in_drawing(sketchpad_value(drawing), threshold)
