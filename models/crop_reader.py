@@ -129,19 +129,14 @@ def match_digits(boxes: torch.Tensor, truth: torch.Tensor, digits: torch.Tensor,
         return torch.full((len(boxes),), NOT_A_DIGIT, dtype=torch.long)
     overlap = box_iou(boxes, truth)
     height = truth[:, 3] - truth[:, 1]
-    share, thin = thin, (truth[:, 2] - truth[:, 0]) < (thin or 0) * height
-    if thin.any():
-        def widen(b, width):
-            cx, half = (b[..., 0] + b[..., 2]) / 2, torch.maximum(b[..., 2] - b[..., 0], width) / 2
-            return torch.stack([cx - half, b[..., 1], cx + half, b[..., 3]], -1)
-        width = share * height[thin]
-        wide_truth = widen(truth[thin], width)                                     # [t, 4]
-        wide_boxes = widen(boxes[:, None, :].expand(-1, len(width), 4), width[None])  # [n, t, 4]
-        lt = torch.maximum(wide_boxes[..., :2], wide_truth[None, :, :2])
-        rb = torch.minimum(wide_boxes[..., 2:], wide_truth[None, :, 2:])
-        inter = (rb - lt).clamp_min(0).prod(-1)
-        area = lambda b: (b[..., 2:] - b[..., :2]).clamp_min(0).prod(-1)
-        overlap[:, thin] = inter / (area(wide_boxes) + area(wide_truth)[None] - inter).clamp_min(1e-9)
+
+    def widen(b, width):
+        cx, half = (b[:, 0] + b[:, 2]) / 2, (b[:, 2] - b[:, 0]).clamp_min(width) / 2
+        return torch.stack([cx - half, b[:, 1], cx + half, b[:, 3]], 1)
+
+    for j in torch.nonzero((truth[:, 2] - truth[:, 0]) < (thin or 0) * height).flatten().tolist():
+        width = thin * float(height[j])
+        overlap[:, j] = box_iou(widen(boxes, width), widen(truth[j:j + 1], width))[:, 0]
     best, which = overlap.max(1)
     return torch.where(best >= 0.5, digits[which], torch.full_like(which, NOT_A_DIGIT))
 
@@ -163,9 +158,7 @@ def labelled_crops(detector, images, labels, count: int, seed: int, recipe: str,
                            nms_iou=NMS_IOU if kind["suppress"] else None)
         for i, (boxes, _, _) in enumerate(found):
             truth, digits = scenes.boxes[i], scenes.labels[i]
-            target = torch.full((len(boxes),), NOT_A_DIGIT, dtype=torch.long)
-            if len(boxes) and len(truth):
-                target = match_digits(boxes, truth, digits, kind["thin"])
+            target = match_digits(boxes, truth, digits, kind["thin"])
             jittered = []
             for _ in range(JITTERED_TRUTHS):
                 if len(truth) == 0:
